@@ -260,6 +260,17 @@ Napi::Object chunkResultToJs(Napi::Env env, const ChunkResult& r) {
         tokens.Set(static_cast<uint32_t>(j), to);
       }
       so.Set("tokens", tokens);
+      Napi::Array words = Napi::Array::New(env, s.words.size());
+      for (size_t j = 0; j < s.words.size(); j++) {
+        const WordResult& w = s.words[j];
+        Napi::Object wo = Napi::Object::New(env);
+        wo.Set("text", w.text);
+        wo.Set("t0Ms", w.t0Ms);
+        wo.Set("t1Ms", w.t1Ms);
+        wo.Set("p", w.p);
+        words.Set(static_cast<uint32_t>(j), wo);
+      }
+      so.Set("words", words);
     }
     segments.Set(static_cast<uint32_t>(i), so);
   }

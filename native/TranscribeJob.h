@@ -60,12 +60,21 @@ struct TokenResult {
   bool special = false;
 };
 
+// A word assembled from whisper tokens on the byte level, so multi-byte characters split across
+// tokens (Korean, emoji) come out whole.
+struct WordResult {
+  std::string text;
+  double t0Ms = -1, t1Ms = -1;
+  float p = 0;  // lowest token probability in the word
+};
+
 struct SegmentResult {
   double t0Ms = 0, t1Ms = 0;
   std::string text;
   float noSpeechProb = 0;
   bool speakerTurnNext = false;
   std::vector<TokenResult> tokens;
+  std::vector<WordResult> words;
 };
 
 struct ChunkResult {

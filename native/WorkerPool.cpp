@@ -437,8 +437,23 @@ std::unique_ptr<ChunkResult> WorkerPool::transcribeChunk(Worker* worker, Transcr
           t.t0Ms = chunk.offsetMs + 10.0 * static_cast<double>(d.t0);
           t.t1Ms = chunk.offsetMs + 10.0 * static_cast<double>(d.t1);
         }
+        if (!t.special) {
+          bool startsWord = s.words.empty() || (!t.text.empty() && (t.text[0] == ' ' || t.text[0] == '\n'));
+          if (startsWord) s.words.push_back(WordResult{"", t.t0Ms, t.t1Ms, t.p});
+          WordResult& w = s.words.back();
+          w.text += t.text;
+          if (w.t0Ms < 0) w.t0Ms = t.t0Ms;
+          if (t.t1Ms >= 0) w.t1Ms = t.t1Ms;
+          w.p = std::min(w.p, t.p);
+        }
         s.tokens.push_back(std::move(t));
       }
+      for (auto& w : s.words) {  // trim the leading space that marks a word start
+        size_t b = w.text.find_first_not_of(" \n");
+        w.text = b == std::string::npos ? "" : w.text.substr(b);
+      }
+      s.words.erase(std::remove_if(s.words.begin(), s.words.end(), [](const WordResult& w) { return w.text.empty(); }),
+                    s.words.end());
     }
     result->segments.push_back(std::move(s));
   }

@@ -1,0 +1,137 @@
+/**
+ * The one description of everything the native addon exports (native/addon.cpp). Nothing outside
+ * src/bindings and the local engine touches these types directly.
+ */
+export interface NativeModelOptions {
+  useGpu?: boolean;
+  flashAttn?: boolean;
+  gpuDevice?: number;
+}
+
+export interface NativeModelFacts {
+  path: string;
+  /** whisper.cpp's readable model type: "tiny", "base", "small", "medium", "large". */
+  type: string;
+  multilingual: boolean;
+  nMels: number;
+  nVocab: number;
+  nAudioLayer: number;
+  nTextLayer: number;
+  nAudioState: number;
+  ftype: number;
+  /** Bytes of the shared weights, as whisper.cpp allocated them. */
+  weightsBytes: number;
+  useGpu: boolean;
+}
+
+export interface NativeMemory {
+  weightsBytes: number;
+  /** Bytes of one worker state (KV caches + compute buffers), measured when the first was created. */
+  stateBytes: number;
+  workers: number;
+  totalBytes: number;
+}
+
+export type NativeChunk =
+  | { index: number; offsetMs: number; pcm: Float32Array }
+  | { index: number; offsetMs: number; path: string; sampleOffset: number; sampleCount: number };
+
+export interface NativeDecodeOptions {
+  threads?: number;
+  language?: string;
+  translate?: boolean;
+  initialPrompt?: string;
+  carryInitialPrompt?: boolean;
+  noContext?: boolean;
+  beamSize?: number;
+  bestOf?: number;
+  temperature?: number;
+  temperatureIncrement?: number;
+  entropyThreshold?: number;
+  logprobThreshold?: number;
+  noSpeechThreshold?: number;
+  tokenTimestamps?: boolean;
+  tokens?: boolean;
+  maxSegmentLength?: number;
+  splitOnWord?: boolean;
+  maxTokensPerSegment?: number;
+  suppressNonSpeech?: boolean;
+  suppressBlank?: boolean;
+  vadModelPath?: string;
+  vadThreshold?: number;
+  vadMinSpeechMs?: number;
+  vadMinSilenceMs?: number;
+  vadSpeechPadMs?: number;
+}
+
+export interface NativeToken {
+  id: number;
+  text: string;
+  p: number;
+  /** On the file's timeline; -1 unless token timestamps were requested. */
+  t0Ms: number;
+  t1Ms: number;
+  special: boolean;
+}
+
+export interface NativeSegment {
+  t0Ms: number;
+  t1Ms: number;
+  text: string;
+  noSpeechProb: number;
+  speakerTurnNext: boolean;
+  /** Present with `tokens: true`: tokens, and words assembled from them on the byte level. */
+  tokens?: NativeToken[];
+  words?: { text: string; t0Ms: number; t1Ms: number; p: number }[];
+}
+
+export interface NativeChunkResult {
+  index: number;
+  workerId: number;
+  language: string;
+  audioMs: number;
+  fallbacks: number;
+  timings: { startedAtMs: number; wallMs: number; melMs: number; encodeMs: number; decodeMs: number };
+  segments: NativeSegment[];
+}
+
+export type NativeJobEvent =
+  | { type: "chunkStart"; chunkIndex: number; workerId: number; percent: number }
+  | { type: "progress"; chunkIndex: number; workerId: number; percent: number }
+  | { type: "chunkDone"; chunkIndex: number; workerId: number; percent: number; result: NativeChunkResult };
+
+export interface NativeWhisperModel {
+  load(): Promise<NativeModelFacts>;
+  facts(): NativeModelFacts;
+  resize(workers: number): Promise<{ workers: number; stateBytes: number }>;
+  /** Results arrive in completion order; each chunk's `index` says which it is. */
+  transcribe(
+    jobId: number,
+    chunks: NativeChunk[],
+    options: NativeDecodeOptions,
+    onEvent?: (event: NativeJobEvent) => void,
+  ): Promise<NativeChunkResult[]>;
+  abort(jobId: number): void;
+  memory(): NativeMemory;
+  dispose(): Promise<void>;
+}
+
+export interface NativeDevice {
+  name: string;
+  description: string;
+  type: "cpu" | "gpu" | "igpu" | "accel";
+  memoryFree: number;
+  memoryTotal: number;
+}
+
+export interface NativeSystemInfo {
+  whisperVersion: string;
+  features: string;
+  devices: NativeDevice[];
+}
+
+export interface NativeAddon {
+  WhisperModel: new (path: string, options?: NativeModelOptions) => NativeWhisperModel;
+  systemInfo(): NativeSystemInfo;
+  napiVersion: number;
+}

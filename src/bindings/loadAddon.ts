@@ -1,0 +1,70 @@
+/**
+ * The one door to the native addon. It is loaded at run time from a computed path under
+ * assets/native/<platform>-<arch>/ (Raycast's bundler refuses `.node` imports), and a failure
+ * becomes one coded error that lists what to try.
+ */
+import { existsSync } from "node:fs";
+import { createRequire } from "node:module";
+import { dirname, join, resolve } from "node:path";
+
+import { FleetError } from "../core/errors";
+import { moduleDir } from "../core/paths";
+import type { NativeAddon } from "./addonTypes";
+
+const ADDON_FILE = "whisper_fleet.node";
+let cached: NativeAddon | undefined;
+
+/** Where to look, in order: an explicit override, then assets/ next to the code that runs. */
+export function addonCandidates(): string[] {
+  const platformDir = `${process.platform}-${process.arch}`;
+  const roots = new Set<string>();
+  if (process.env.WHISPER_FLEET_ADDON) roots.add(dirname(resolve(process.env.WHISPER_FLEET_ADDON)));
+  // Raycast sets this to the extension's assets folder; in source and dist builds we walk up.
+  if (process.env.WHISPER_FLEET_ASSETS) roots.add(join(process.env.WHISPER_FLEET_ASSETS, "native", platformDir));
+  let dir = moduleDir();
+  for (let i = 0; i < 5; i++) {
+    roots.add(join(dir, "assets", "native", platformDir));
+    dir = dirname(dir);
+  }
+  return [...roots].map((root) => join(root, ADDON_FILE));
+}
+
+export function loadAddon(): NativeAddon {
+  if (cached) return cached;
+  const candidates = addonCandidates();
+  const found = candidates.find((candidate) => existsSync(candidate));
+  if (!found) {
+    throw new FleetError("ADDON_NOT_FOUND", `The native engine is not built for ${process.platform}-${process.arch}.`, {
+      hint:
+        "Possible solutions:\n" +
+        "  - build it: `npm ci && npm run build:native` (needs CMake and a C++ compiler)\n" +
+        "  - use the cloud engine (--engine cloud) with an OpenAI API key\n" +
+        `Looked in:\n${candidates.map((c) => `  - ${c}`).join("\n")}`,
+    });
+  }
+  try {
+    // A computed path on purpose: bundlers must not try to inline the binary.
+    const requireNative = createRequire(join(moduleDir(), "loader.js"));
+    cached = requireNative(found) as NativeAddon;
+    return cached;
+  } catch (error) {
+    throw new FleetError("ADDON_LOAD_FAILED", `The native engine at ${found} could not be loaded: ${(error as Error).message}`, {
+      cause: error,
+      hint:
+        "Possible solutions:\n" +
+        "  - rebuild it for this machine: `npm run build:native`\n" +
+        "  - check that it was built for this platform and Node-API version (Node >= 18)\n" +
+        "  - use the cloud engine (--engine cloud)",
+    });
+  }
+}
+
+/** Whether a local engine can exist at all here, without throwing. */
+export function addonAvailable(): boolean {
+  try {
+    loadAddon();
+    return true;
+  } catch {
+    return false;
+  }
+}

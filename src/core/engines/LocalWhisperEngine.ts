@@ -1,0 +1,238 @@
+/**
+ * The local engine: one whisper.cpp model loaded once, a native pool of workers that share it.
+ * Validation and policy live here; the addon only runs what it is given.
+ */
+import { basename } from "node:path";
+
+import type {
+  NativeChunk,
+  NativeChunkResult,
+  NativeDecodeOptions,
+  NativeJobEvent,
+  NativeMemory,
+  NativeModelFacts,
+  NativeWhisperModel,
+} from "../../bindings/addonTypes";
+import { loadAddon } from "../../bindings/loadAddon";
+import { abortError, FleetError, invalidArgument, toFleetError } from "../errors";
+import type { ChunkTranscript, Segment, Word } from "../types";
+import type { ChunkRequest, TranscribeOptions, TranscriptionEngine } from "./engine";
+
+export interface LocalEngineOptions {
+  modelPath: string;
+  useGpu?: boolean;
+  /** Workers to start with (each holds one whisper_state). */
+  workers?: number;
+  signal?: AbortSignal;
+}
+
+export interface LocalJobOptions {
+  signal?: AbortSignal;
+  threads?: number;
+  onEvent?: (event: NativeJobEvent) => void;
+}
+
+let nextJobId = 1;
+
+export class LocalWhisperEngine implements TranscriptionEngine {
+  readonly kind = "local" as const;
+  readonly name = "local";
+  readonly model: string;
+  readonly facts: NativeModelFacts;
+  private disposed = false;
+
+  private constructor(
+    private readonly native: NativeWhisperModel,
+    facts: NativeModelFacts,
+  ) {
+    this.facts = facts;
+    this.model = basename(facts.path).replace(/\.bin$/, "");
+  }
+
+  /** Loads the model once; rejects with ABORTED as soon as `signal` fires (the load is then freed). */
+  static async load(options: LocalEngineOptions): Promise<LocalWhisperEngine> {
+    if (typeof options?.modelPath !== "string" || options.modelPath.length === 0)
+      throw invalidArgument("a model file path", "modelPath", options?.modelPath);
+    if (options.workers !== undefined) validateWorkers(options.workers);
+    if (options.signal?.aborted) throw abortError();
+    const addon = loadAddon();
+    const native = new addon.WhisperModel(options.modelPath, { useGpu: options.useGpu ?? true });
+    const loading = native.load();
+    let onAbort: (() => void) | undefined;
+    const aborted = new Promise<never>((_, reject) => {
+      onAbort = () => reject(abortError());
+      options.signal?.addEventListener("abort", onAbort, { once: true });
+    });
+    try {
+      const facts = await Promise.race([loading, aborted]);
+      const engine = new LocalWhisperEngine(native, facts);
+      await engine.setWorkers(options.workers ?? 1);
+      return engine;
+    } catch (error) {
+      // whisper.cpp cannot stop a load half-way; free the model whenever the load ends.
+      loading.catch(() => undefined);
+      void native.dispose();
+      throw toFleetError(error);
+    } finally {
+      if (onAbort) options.signal?.removeEventListener("abort", onAbort);
+    }
+  }
+
+  get workers(): number {
+    return this.disposed ? 0 : this.native.memory().workers;
+  }
+
+  capacity(): number {
+    return this.workers;
+  }
+
+  /** Grows or shrinks the pool; safe while chunks run (retiring workers finish their chunk first). */
+  async setWorkers(count: number): Promise<{ workers: number; stateBytes: number }> {
+    validateWorkers(count);
+    this.assertLive();
+    try {
+      return await this.native.resize(count);
+    } catch (error) {
+      throw toFleetError(error);
+    }
+  }
+
+  memory(): NativeMemory {
+    this.assertLive();
+    return this.native.memory();
+  }
+
+  /**
+   * Runs chunks on the pool. Results come back ordered by chunk index. Several calls may run at
+   * once on one model: their chunks share the workers in arrival order.
+   */
+  async transcribe(
+    chunks: NativeChunk[],
+    options: NativeDecodeOptions = {},
+    job: LocalJobOptions = {},
+  ): Promise<NativeChunkResult[]> {
+    this.assertLive();
+    if (!Array.isArray(chunks) || chunks.length === 0) throw invalidArgument("a non-empty array of chunks", "chunks", chunks);
+    if (job.signal?.aborted) throw abortError();
+    const jobId = nextJobId++;
+    let settled = false;
+    const onAbort = () => this.native.abort(jobId);
+    job.signal?.addEventListener("abort", onAbort, { once: true });
+    const listener = job.onEvent;
+    try {
+      const results = await this.native.transcribe(jobId, chunks, { threads: job.threads, ...options }, (event) => {
+        if (settled || !listener) return;
+        try {
+          listener(event);
+        } catch {
+          // a faulty listener must not take the job down
+        }
+      });
+      return [...results].sort((a, b) => a.index - b.index);
+    } catch (error) {
+      throw toFleetError(error);
+    } finally {
+      settled = true;
+      job.signal?.removeEventListener("abort", onAbort);
+    }
+  }
+
+  async transcribeChunk(request: ChunkRequest): Promise<ChunkTranscript> {
+    const { chunk, audio } = request;
+    const sampleOffset = Math.round(chunk.start * audio.sampleRate);
+    const sampleCount = Math.max(1, Math.min(audio.samples, Math.round(chunk.end * audio.sampleRate)) - sampleOffset);
+    const native: NativeChunk = { index: chunk.index, offsetMs: (sampleOffset / audio.sampleRate) * 1000, path: audio.path, sampleOffset, sampleCount };
+    const [result] = await this.transcribe([native], toNativeOptions(request.options), {
+      signal: request.signal,
+      threads: request.threads,
+      onEvent: (event) => {
+        if (event.type === "chunkStart") request.onStart?.(event.workerId);
+        else if (event.type === "progress") request.onProgress?.(event.percent, event.workerId);
+      },
+    });
+    return toChunkTranscript(result, chunk.start, chunk.end, this.model, request.options.wordTimestamps !== false);
+  }
+
+  async dispose(): Promise<void> {
+    this.disposed = true;
+    await this.native.dispose();
+  }
+
+  private assertLive(): void {
+    if (this.disposed) throw new FleetError("DISPOSED", `The model ${this.facts.path} has been disposed.`);
+  }
+}
+
+function validateWorkers(count: unknown): void {
+  if (typeof count !== "number" || !Number.isInteger(count) || count < 1 || count > 64)
+    throw invalidArgument("an integer between 1 and 64", "workers", count);
+}
+
+export function toNativeOptions(options: TranscribeOptions): NativeDecodeOptions {
+  return {
+    language: options.language ?? "auto",
+    translate: options.translate ?? false,
+    initialPrompt: options.prompt,
+    noContext: true,
+    beamSize: options.beamSize,
+    temperature: options.temperature,
+    suppressNonSpeech: options.suppressNonSpeech,
+    vadModelPath: options.vadModelPath,
+    maxSegmentLength: options.maxSegmentLength,
+    splitOnWord: options.splitOnWord,
+    // Words are what the stitcher aligns overlaps on.
+    tokens: true,
+    tokenTimestamps: true,
+  };
+}
+
+/**
+ * Native result → chunk transcript on the file's timeline, clipped to the audio the chunk really
+ * had (whisper can place the last segment of a partial window past the end of the audio).
+ */
+export function toChunkTranscript(
+  result: NativeChunkResult,
+  start: number,
+  end: number,
+  model: string,
+  keepWords = true,
+): ChunkTranscript {
+  const segments: Segment[] = [];
+  for (const s of result.segments) {
+    const text = s.text.trim();
+    const segStart = Math.max(start, s.t0Ms / 1000);
+    const segEnd = Math.min(end, s.t1Ms / 1000);
+    if (!text || segStart >= end) continue;
+    const segment: Segment = { start: segStart, end: Math.max(segStart, segEnd), text, noSpeechProb: s.noSpeechProb, chunk: result.index };
+    if (keepWords && s.words?.length) {
+      const words: Word[] = [];
+      for (const w of s.words) {
+        if (w.t0Ms < 0) continue;
+        const ws = Math.min(Math.max(segment.start, w.t0Ms / 1000), segment.end);
+        const we = Math.min(Math.max(ws, w.t1Ms / 1000), segment.end);
+        words.push({ text: w.text, start: ws, end: we, probability: w.p });
+      }
+      if (words.length) segment.words = words;
+    }
+    segments.push(segment);
+  }
+  return {
+    index: result.index,
+    start,
+    end,
+    segments,
+    language: result.language || undefined,
+    engine: "local",
+    model,
+    workerId: result.workerId,
+    precision: keepWords ? "word" : "segment",
+    fallbacks: result.fallbacks,
+    timings: {
+      wallMs: result.timings.wallMs,
+      melMs: result.timings.melMs,
+      encodeMs: result.timings.encodeMs,
+      decodeMs: result.timings.decodeMs,
+      startedAt: result.timings.startedAtMs,
+    },
+  };
+}

@@ -1,0 +1,46 @@
+/** The contract between the scheduler and anything that can transcribe one chunk. */
+import type { ChunkTranscript, EngineKind, PlannedChunk } from "../types";
+
+/** Decoded audio: a raw little-endian float32, 16 kHz mono file (never held whole in the JS heap). */
+export interface DecodedAudio {
+  path: string;
+  sampleRate: 16000;
+  samples: number;
+  duration: number;
+}
+
+/** What the user asked for, engine-neutral. */
+export interface TranscribeOptions {
+  language?: string; // "auto" or a code such as "en", "ko"
+  translate?: boolean;
+  prompt?: string;
+  wordTimestamps?: boolean;
+  beamSize?: number;
+  temperature?: number;
+  suppressNonSpeech?: boolean;
+  vadModelPath?: string;
+  maxSegmentLength?: number;
+  splitOnWord?: boolean;
+}
+
+export interface ChunkRequest {
+  chunk: PlannedChunk;
+  audio: DecodedAudio;
+  options: TranscribeOptions;
+  signal: AbortSignal;
+  /** Threads this chunk may use (local engines). */
+  threads?: number;
+  onProgress?: (percent: number, workerId: number) => void;
+  onStart?: (workerId: number) => void;
+}
+
+export interface TranscriptionEngine {
+  readonly kind: EngineKind;
+  /** e.g. "local" or "openai"; with `model` it identifies results in the resume cache. */
+  readonly name: string;
+  readonly model: string;
+  /** Chunks this engine can run at once right now. */
+  capacity(): number;
+  transcribeChunk(request: ChunkRequest): Promise<ChunkTranscript>;
+  dispose(): Promise<void>;
+}

@@ -1,0 +1,164 @@
+/**
+ * Decodes the first audio stream of any file ffmpeg reads to 16 kHz mono float32 in a temporary
+ * raw file, streaming: memory stays bounded whatever the length. While the samples stream past,
+ * an energy map (RMS per 20 ms frame) is computed for the chunk planner, so the audio is read once.
+ */
+import { spawn } from "node:child_process";
+import { createWriteStream } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Transform, type TransformCallback } from "node:stream";
+import { pipeline } from "node:stream/promises";
+
+import type { DecodedAudio } from "../engines/engine";
+import { FleetError } from "../errors";
+import { stderrTail } from "./ffmpeg";
+import { probeMedia, type ProbeResult } from "./probe";
+
+export const SAMPLE_RATE = 16000;
+export const ENERGY_FRAME_SAMPLES = 320; // 20 ms
+
+export interface EnergyMap {
+  frameSeconds: number;
+  /** Root-mean-square amplitude of each frame. */
+  rms: Float32Array;
+}
+
+export interface DecodeMediaOptions {
+  ffmpeg: string;
+  tempDir?: string;
+  signal?: AbortSignal;
+  onProgress?: (decodedSeconds: number, totalSeconds: number | undefined) => void;
+}
+
+export interface DecodedMedia extends DecodedAudio {
+  probe: ProbeResult;
+  energy: EnergyMap;
+  warnings: string[];
+  decodeMs: number;
+  /** Removes the temporary folder; idempotent. */
+  dispose(): Promise<void>;
+}
+
+/** Accumulates RMS per frame from a little-endian float32 byte stream of any chunking. */
+export class EnergyMeter extends Transform {
+  constructor(private readonly onSamples?: (samples: number) => void) {
+    super();
+  }
+  private carry = Buffer.alloc(0);
+  private sumSq = 0;
+  private inFrame = 0;
+  private frames: number[] = [];
+  samples = 0;
+
+  override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
+    const data = this.carry.length ? Buffer.concat([this.carry, chunk]) : chunk;
+    const usable = data.length - (data.length % 4);
+    for (let off = 0; off < usable; off += 4) {
+      const v = data.readFloatLE(off);
+      this.sumSq += v * v;
+      if (++this.inFrame === ENERGY_FRAME_SAMPLES) this.flushFrame();
+    }
+    this.samples += usable / 4;
+    this.carry = Buffer.from(data.subarray(usable));
+    this.onSamples?.(this.samples);
+    done(null, chunk);
+  }
+
+  override _flush(done: TransformCallback): void {
+    if (this.inFrame > 0) this.flushFrame();
+    done();
+  }
+
+  private flushFrame(): void {
+    this.frames.push(Math.sqrt(this.sumSq / Math.max(1, this.inFrame)));
+    this.sumSq = 0;
+    this.inFrame = 0;
+  }
+
+  energy(): EnergyMap {
+    return { frameSeconds: ENERGY_FRAME_SAMPLES / SAMPLE_RATE, rms: Float32Array.from(this.frames) };
+  }
+}
+
+function clock(seconds: number): string {
+  const s = Math.max(0, Math.floor(seconds));
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const sec = String(s % 60).padStart(2, "0");
+  return h ? `${h}:${String(m).padStart(2, "0")}:${sec}` : `${m}:${sec}`;
+}
+
+export async function decodeMedia(path: string, options: DecodeMediaOptions): Promise<DecodedMedia> {
+  const started = Date.now();
+  const probe = await probeMedia(options.ffmpeg, path, options.signal);
+  const dir = await mkdtemp(join(options.tempDir ?? tmpdir(), "whisper-fleet-"));
+  const dispose = () => rm(dir, { recursive: true, force: true });
+  const out = join(dir, "audio.f32");
+  let lastReport = 0;
+  const meter = new EnergyMeter((samples) => {
+    const now = Date.now();
+    if (options.onProgress && now - lastReport > 200) {
+      lastReport = now;
+      options.onProgress(samples / SAMPLE_RATE, probe.duration);
+    }
+  });
+  let stderr = "";
+  try {
+    const child = spawn(
+      options.ffmpeg,
+      ["-hide_banner", "-nostdin", "-v", "error", "-i", path, "-map", "0:a:0", "-vn", "-sn", "-dn",
+        "-ac", "1", "-ar", String(SAMPLE_RATE), "-c:a", "pcm_f32le", "-f", "f32le", "pipe:1"],
+      { stdio: ["ignore", "pipe", "pipe"] },
+    );
+    const exited = new Promise<number | null>((resolve, reject) => {
+      child.on("error", (e) => reject(new FleetError("FFMPEG_NOT_FOUND", `ffmpeg at ${options.ffmpeg} could not be started: ${e.message}`, { cause: e })));
+      child.on("close", (code) => resolve(code));
+    });
+    child.stderr.on("data", (d: Buffer) => {
+      stderr = (stderr + d.toString("utf8")).slice(-32 * 1024);
+    });
+    const onAbort = () => child.kill("SIGKILL");
+    options.signal?.addEventListener("abort", onAbort, { once: true });
+    try {
+      await pipeline(child.stdout, meter, createWriteStream(out), { signal: options.signal });
+      const code = await exited;
+      if (options.signal?.aborted) throw new FleetError("ABORTED", "Transcription was cancelled.");
+      const decoded = meter.samples / SAMPLE_RATE;
+      if (code !== 0) {
+        if (meter.samples > 0) {
+          throw new FleetError("MEDIA_CORRUPT", `${path} is damaged: decoding stopped at ${clock(decoded)}${probe.duration ? ` of ${clock(probe.duration)}` : ""} (${stderrTail(stderr)}).`, {
+            hint: "Re-export or re-download the file; the part before the damage can be cut out with ffmpeg.",
+          });
+        }
+        throw new FleetError("FFMPEG_FAILED", `ffmpeg could not decode ${path} (exit ${code}): ${stderrTail(stderr)}`);
+      }
+      if (meter.samples === 0) {
+        throw new FleetError("MEDIA_CORRUPT", `${path} contains no decodable audio (${stderrTail(stderr) || "ffmpeg produced no samples"}).`);
+      }
+    } catch (error) {
+      if (options.signal?.aborted) throw new FleetError("ABORTED", "Transcription was cancelled.", { cause: error });
+      throw error;
+    } finally {
+      options.signal?.removeEventListener("abort", onAbort);
+      if (child.exitCode === null) child.kill("SIGKILL");
+    }
+  } catch (error) {
+    await dispose();
+    throw error;
+  }
+  const warnings = stderr.trim() ? [`ffmpeg reported problems while decoding ${path}: ${stderrTail(stderr)}`] : [];
+  options.onProgress?.(meter.samples / SAMPLE_RATE, probe.duration);
+  return {
+    path: out,
+    sampleRate: SAMPLE_RATE,
+    samples: meter.samples,
+    duration: meter.samples / SAMPLE_RATE,
+    probe,
+    energy: meter.energy(),
+    warnings,
+    decodeMs: Date.now() - started,
+    dispose,
+  };
+}

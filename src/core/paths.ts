@@ -1,0 +1,48 @@
+/** Where things live on disk: the running code, the package, and the user's data folders. */
+import { existsSync, readFileSync } from "node:fs";
+import { homedir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+/** The directory of the running code, whether bundled to CommonJS or run as ESM (tests). */
+export function moduleDir(): string {
+  if (typeof __dirname !== "undefined") return __dirname;
+  return dirname(fileURLToPath(import.meta.url));
+}
+
+let root: string | undefined;
+
+/** The folder holding whisper-fleet's package.json (source checkout, dist bundle, or extension). */
+export function packageRoot(): string {
+  if (root) return root;
+  let dir = moduleDir();
+  for (let i = 0; i < 8; i++) {
+    const manifest = join(dir, "package.json");
+    if (existsSync(manifest)) {
+      try {
+        if ((JSON.parse(readFileSync(manifest, "utf8")) as { name?: string }).name === "whisper-fleet") return (root = dir);
+      } catch {
+        // not ours; keep walking
+      }
+    }
+    dir = dirname(dir);
+  }
+  return (root = process.cwd());
+}
+
+/**
+ * Per-user data: models, the resume cache, stats, history. WHISPER_FLEET_HOME overrides it;
+ * Raycast passes its support path through the same variable.
+ */
+export function dataHome(): string {
+  if (process.env.WHISPER_FLEET_HOME) return process.env.WHISPER_FLEET_HOME;
+  if (process.platform === "darwin") return join(homedir(), "Library", "Application Support", "whisper-fleet");
+  return join(process.env.XDG_DATA_HOME || join(homedir(), ".local", "share"), "whisper-fleet");
+}
+
+export const dataPaths = {
+  models: () => join(dataHome(), "models"),
+  cache: () => join(dataHome(), "cache"),
+  stats: () => join(dataHome(), "stats.json"),
+  history: () => join(dataHome(), "history"),
+};

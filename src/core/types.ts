@@ -1,0 +1,113 @@
+/** The domain model shared by every part of the core. Times are seconds on the file's timeline. */
+
+export interface Word {
+  text: string;
+  start: number;
+  end: number;
+  probability?: number;
+}
+
+export interface Segment {
+  start: number;
+  end: number;
+  text: string;
+  words?: Word[];
+  noSpeechProb?: number;
+  /** Index of the chunk this segment came from. */
+  chunk?: number;
+}
+
+/** A stretch of the file with no transcript, and why: nothing is dropped silently. */
+export interface Gap {
+  start: number;
+  end: number;
+  chunk: number;
+  code: string;
+  reason: string;
+}
+
+/**
+ * One planned chunk. [start, end) is the audio sent to the engine. The chunk owns [ownStart, ownEnd),
+ * the stretch between its two cut points (owned stretches tile the file); it also hears
+ * `overlapBefore` seconds before ownStart and `overlapAfter` after ownEnd, which its neighbours own.
+ */
+export interface PlannedChunk {
+  index: number;
+  start: number;
+  end: number;
+  overlapBefore: number;
+  overlapAfter: number;
+  /** The cut points around this chunk: the plan's chunks own [ownStart, ownEnd) and tile the file. */
+  ownStart: number;
+  ownEnd: number;
+}
+
+export type TimestampPrecision = "word" | "segment" | "chunk";
+
+/** What an engine returns for one chunk, already on the file's timeline. */
+export interface ChunkTranscript {
+  index: number;
+  start: number;
+  end: number;
+  segments: Segment[];
+  language?: string;
+  engine: string;
+  model: string;
+  workerId?: number;
+  precision: TimestampPrecision;
+  fallbacks: number;
+  timings: { wallMs: number; melMs?: number; encodeMs?: number; decodeMs?: number; startedAt?: number };
+}
+
+export type EngineKind = "local" | "cloud";
+
+export interface FallbackRecord {
+  at: number;
+  from: string;
+  to: string;
+  reason: string;
+  chunks: number[];
+}
+
+export interface ChunkMetric {
+  index: number;
+  start: number;
+  end: number;
+  engine: string;
+  workerId?: number;
+  attempts: number;
+  wallMs: number;
+  encodeMs?: number;
+  decodeMs?: number;
+  cached: boolean;
+}
+
+export interface JobMetrics {
+  wallMs: number;
+  decodeMs: number;
+  planMs: number;
+  transcribeMs: number;
+  stitchMs: number;
+  audioSeconds: number;
+  realtimeFactor: number;
+  chunksPerMinute: number;
+  workers: { initial: number; max: number; final: number; decision: string };
+  workerBusy: Record<string, number>;
+  retries: number;
+  cachedChunks: number;
+  chunks: ChunkMetric[];
+  suggestion: { chunkSeconds: number; workers: number; why: string };
+}
+
+export interface Transcript {
+  source: { path: string; duration: number };
+  language?: string;
+  engine: string;
+  model: string;
+  precision: TimestampPrecision;
+  segments: Segment[];
+  gaps: Gap[];
+  fallbacks: FallbackRecord[];
+  metrics?: JobMetrics;
+  ffmpeg?: { path: string; source: string };
+}
