@@ -66,7 +66,7 @@ export class LocalWhisperEngine implements TranscriptionEngine {
     try {
       const facts = await Promise.race([loading, aborted]);
       const engine = new LocalWhisperEngine(native, facts);
-      await engine.setWorkers(options.workers ?? 1);
+      await engine.resize(options.workers ?? 1);
       return engine;
     } catch (error) {
       // whisper.cpp cannot stop a load half-way; free the model whenever the load ends.
@@ -87,7 +87,7 @@ export class LocalWhisperEngine implements TranscriptionEngine {
   }
 
   /** Grows or shrinks the pool; safe while chunks run (retiring workers finish their chunk first). */
-  async setWorkers(count: number): Promise<{ workers: number; stateBytes: number }> {
+  async resize(count: number): Promise<{ workers: number; stateBytes: number }> {
     validateWorkers(count);
     this.assertLive();
     try {
@@ -208,11 +208,16 @@ export function toChunkTranscript(
       const words: Word[] = [];
       for (const w of s.words) {
         if (w.t0Ms < 0) continue;
+        // A word that starts after the chunk's audio ended cannot have been heard.
+        if (w.t0Ms / 1000 >= end && words.length > 0) continue;
         const ws = Math.min(Math.max(segment.start, w.t0Ms / 1000), segment.end);
         const we = Math.min(Math.max(ws, w.t1Ms / 1000), segment.end);
         words.push({ text: w.text, start: ws, end: we, probability: w.p });
       }
-      if (words.length) segment.words = words;
+      if (words.length) {
+        segment.words = words;
+        if (words.length < s.words.length) segment.text = words.map((w) => w.text).join(" ");
+      }
     }
     segments.push(segment);
   }

@@ -42,5 +42,7 @@ export interface TranscriptionEngine {
   /** Chunks this engine can run at once right now. */
   capacity(): number;
   transcribeChunk(request: ChunkRequest): Promise<ChunkTranscript>;
+  /** Local engines: grow or shrink the native pool (one whisper_state per worker). */
+  resize?(workers: number): Promise<unknown>;
   dispose(): Promise<void>;
 }

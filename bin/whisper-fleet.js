@@ -1,0 +1,11 @@
+#!/usr/bin/env node
+// Entry point of the `whisper-fleet` command: runs the bundled CLI, or says how to build it.
+const { existsSync } = require("node:fs");
+const { join } = require("node:path");
+
+const cli = join(__dirname, "..", "dist", "cli.js");
+if (!existsSync(cli)) {
+  process.stderr.write("whisper-fleet is not built yet. Run `npm run build` in " + join(__dirname, "..") + "\n");
+  process.exit(1);
+}
+require(cli);

@@ -1,0 +1,74 @@
+/**
+ * Terminal progress: on a TTY, the plan's parallel panel (one bar per worker with its chunk, an
+ * overall bar, chunks/min and ETA) redrawn in place with cli-progress; otherwise plain lines.
+ */
+import cliProgress from "cli-progress";
+
+import { formatDuration, progressLine, type ProgressSnapshot } from "../core/scheduling/progress";
+
+export interface ProgressDisplay {
+  update(snapshot: ProgressSnapshot): void;
+  stop(): void;
+}
+
+export function createProgressDisplay(stream: NodeJS.WriteStream = process.stderr, quiet = false): ProgressDisplay {
+  if (quiet) return { update: () => undefined, stop: () => undefined };
+  return stream.isTTY ? new TtyDisplay(stream) : new LineDisplay(stream);
+}
+
+class LineDisplay implements ProgressDisplay {
+  private last = "";
+  private lastAt = 0;
+  constructor(private readonly stream: NodeJS.WriteStream) {}
+  update(s: ProgressSnapshot): void {
+    const line = progressLine(s);
+    const key = `${s.phase}|${s.chunks.done}|${s.chunks.failed}|${s.activeWorkers}`;
+    const now = Date.now();
+    if (key === this.last && now - this.lastAt < 10_000) return;
+    this.last = key;
+    this.lastAt = now;
+    this.stream.write(`${line}\n`);
+  }
+  stop(): void {}
+}
+
+class TtyDisplay implements ProgressDisplay {
+  private readonly multi: cliProgress.MultiBar;
+  private overall?: cliProgress.SingleBar;
+  private readonly lanes: cliProgress.SingleBar[] = [];
+  private status?: cliProgress.SingleBar;
+
+  constructor(stream: NodeJS.WriteStream) {
+    this.multi = new cliProgress.MultiBar(
+      { stream, clearOnComplete: false, hideCursor: true, autopadding: true, barsize: 24, format: "{label} {bar} {percentage}% {info}", forceRedraw: true },
+      cliProgress.Presets.shades_grey,
+    );
+  }
+
+  update(s: ProgressSnapshot): void {
+    if (s.phase !== "transcribing") {
+      this.status ??= this.multi.create(100, 0, { label: "Status   ", info: "" });
+      const pct = s.decoded?.total ? (100 * s.decoded.done) / s.decoded.total : s.phase === "done" ? 100 : 0;
+      this.status.update(Math.min(100, pct), { label: "Status   ", info: progressLine(s) });
+      return;
+    }
+    while (this.lanes.length < s.workers.length) {
+      const id = this.lanes.length;
+      this.lanes.push(this.multi.create(100, 0, { label: `Worker ${String(id + 1).padStart(2)}`, info: "idle" }));
+    }
+    s.workers.forEach((w, i) => {
+      const info = w.state === "busy" || w.state === "retrying" ? `chunk ${(w.chunk ?? 0) + 1}/${s.chunks.total}${w.state === "retrying" ? " (retry)" : ""}` : w.state;
+      this.lanes[i].update(Math.round(w.percent), { label: `Worker ${String(i + 1).padStart(2)}`, info });
+    });
+    this.overall ??= this.multi.create(100, 0, { label: "Overall  ", info: "" });
+    const pct = s.audio.total ? (100 * s.audio.done) / s.audio.total : 0;
+    this.overall.update(Math.round(pct), {
+      label: "Overall  ",
+      info: `${s.chunks.done}/${s.chunks.total} chunks · ${s.activeWorkers} workers · ${s.speed.chunksPerMinute.toFixed(1)} chunks/min · ${s.speed.realtimeFactor.toFixed(1)}x · ETA ${formatDuration(s.etaSeconds)}`,
+    });
+  }
+
+  stop(): void {
+    this.multi.stop();
+  }
+}

@@ -1,0 +1,274 @@
+/**
+ * The transcription core's front door: file in, transcript out. decode → plan → size workers →
+ * schedule → stitch. A session keeps its engines loaded across files (a queue of files loads the
+ * model once) and is what the CLI and the Raycast engine host both drive.
+ */
+import { availableParallelism } from "node:os";
+
+import si from "systeminformation";
+
+import { addonAvailable, loadAddon } from "../bindings/loadAddon";
+import type { EngineChoice, FleetConfig } from "./config";
+import type { TranscribeOptions, TranscriptionEngine } from "./engines/engine";
+import { LocalWhisperEngine } from "./engines/LocalWhisperEngine";
+import { createCloudEngine } from "./engines/OpenAIEngine";
+import { FleetError, throwIfAborted, toFleetError } from "./errors";
+import { decodeMedia } from "./media/decode";
+import { resolveFfmpeg, type FfmpegInfo } from "./media/ffmpeg";
+import { resolveModelPath } from "./models/modelStore";
+import { DEFAULT_PLAN, planChunks } from "./planning/chunkPlan";
+import type { ProgressSnapshot } from "./scheduling/progress";
+import { cacheKey, fileIdentity, ResumeCache } from "./scheduling/resumeCache";
+import { runSchedule } from "./scheduling/scheduler";
+import { machineKey, StatsStore, statsKey } from "./scheduling/statsStore";
+import { sizeWorkers, type SizingDecision } from "./scheduling/workerSizing";
+import { stitch } from "./stitching/stitch";
+import type { FallbackRecord, JobMetrics, Transcript } from "./types";
+
+export interface TranscribeFileOptions {
+  signal?: AbortSignal;
+  onProgress?: (snapshot: ProgressSnapshot) => void;
+  /** Per-run overrides of the session's config (engine, model, language, translate, workers...). */
+  overrides?: Partial<Pick<FleetConfig, "engine" | "model" | "language" | "translate" | "prompt" | "workers" | "chunkSeconds" | "overlapSeconds" | "cache">>;
+}
+
+export interface SessionHooks {
+  /** Reads available memory; injectable for tests. */
+  availableMemory?: () => Promise<number | undefined>;
+  cores?: number;
+}
+
+async function availableMemoryFromSystem(): Promise<number | undefined> {
+  try {
+    return (await si.mem()).available;
+  } catch {
+    return undefined;
+  }
+}
+
+export class FleetSession {
+  private local?: { key: string; engine: Promise<LocalWhisperEngine> };
+  private cloud?: TranscriptionEngine;
+  private ffmpeg?: FfmpegInfo;
+  private readonly cores: number;
+
+  constructor(
+    readonly config: FleetConfig,
+    private readonly hooks: SessionHooks = {},
+  ) {
+    this.cores = hooks.cores ?? availableParallelism();
+  }
+
+  ffmpegInfo(): FfmpegInfo {
+    return (this.ffmpeg ??= resolveFfmpeg({ explicitPath: this.config.ffmpegPath }));
+  }
+
+  /** The local engine for `model`, loaded once per session. */
+  async localEngine(model: string | undefined, signal?: AbortSignal): Promise<LocalWhisperEngine> {
+    const path = resolveModelPath(model, this.config.modelsDir);
+    if (this.local?.key !== path) {
+      if (this.local) void (await this.local.engine.catch(() => undefined))?.dispose();
+      const engine = LocalWhisperEngine.load({ modelPath: path, useGpu: this.config.useGpu, workers: 1, signal });
+      this.local = { key: path, engine };
+      engine.catch(() => {
+        if (this.local?.engine === engine) this.local = undefined;
+      });
+    }
+    return this.local.engine;
+  }
+
+  cloudEngine(): TranscriptionEngine {
+    if (!this.config.cloud.endpoints.length)
+      throw new FleetError("CLOUD_NOT_CONFIGURED", "The cloud engine needs an OpenAI API key or an OpenAI-compatible base URL.");
+    return (this.cloud ??= createCloudEngine(this.config.cloud, this.config.ffmpegPath ? this.config.ffmpegPath : this.ffmpegInfo().path));
+  }
+
+  private cloudConfigured(): boolean {
+    return this.config.cloud.endpoints.length > 0;
+  }
+
+  /** Picks the engine for `choice`; `auto` prefers local and falls back to cloud, recording why. */
+  private async pickEngine(choice: EngineChoice, model: string | undefined, signal: AbortSignal | undefined, fallbacks: FallbackRecord[]): Promise<TranscriptionEngine> {
+    if (choice === "cloud") return this.cloudEngine();
+    try {
+      return await this.localEngine(model, signal);
+    } catch (error) {
+      const e = toFleetError(error);
+      if (e.code === "ABORTED" || choice === "local" || !this.cloudConfigured()) throw e;
+      fallbacks.push({ at: 0, from: "local", to: "cloud", reason: e.message, chunks: [] });
+      return this.cloudEngine();
+    }
+  }
+
+  async transcribeFile(path: string, options: TranscribeFileOptions = {}): Promise<Transcript> {
+    const config = { ...this.config, ...options.overrides };
+    const { signal, onProgress } = options;
+    const t0 = Date.now();
+    const base = { file: path, engine: config.engine, workers: [], activeWorkers: 0, chunks: { done: 0, total: 0, failed: 0, cached: 0, running: 0 }, audio: { done: 0, total: 0 }, speed: { chunksPerMinute: 0, realtimeFactor: 0 } };
+    const report = (p: Partial<ProgressSnapshot>) => onProgress?.({ ...base, elapsedSeconds: (Date.now() - t0) / 1000, phase: "decoding", ...p });
+    throwIfAborted(signal);
+    report({ phase: "probing" });
+    const ffmpeg = this.ffmpegInfo();
+    const media = await decodeMedia(path, {
+      ffmpeg: ffmpeg.path,
+      tempDir: config.tempDir,
+      signal,
+      onProgress: (done, total) => report({ phase: "decoding", decoded: { done, total } }),
+    });
+    try {
+      const decodeMs = Date.now() - t0;
+      const fallbacks: FallbackRecord[] = [];
+      report({ phase: "loading" });
+      const engine = await this.pickEngine(config.engine, config.model, signal, fallbacks);
+      throwIfAborted(signal);
+
+      const planStarted = Date.now();
+      report({ phase: "planning" });
+      const chunkSeconds = config.chunkSeconds ?? (engine.kind === "cloud" ? DEFAULT_PLAN.cloudChunkSeconds : DEFAULT_PLAN.localChunkSeconds);
+      const plan = planChunks(media.duration, media.energy, {
+        chunkSeconds,
+        overlapSeconds: Math.min(config.overlapSeconds, chunkSeconds / 4),
+        maxChunkSeconds: engine.kind === "cloud" ? cloudMaxSeconds(config.cloud.model) : undefined,
+        skipSilenceSeconds: config.skipSilenceSeconds || undefined,
+      });
+      const planMs = Date.now() - planStarted;
+
+      const sizing = await this.size(engine, plan.chunks.length, config);
+      const transcribeOptions: TranscribeOptions = {
+        language: config.language,
+        translate: config.translate,
+        prompt: config.prompt,
+        vadModelPath: config.vadModelPath,
+      };
+      const identity = config.cache ? await fileIdentity(path) : "";
+      const cache = config.cache ? new ResumeCache({ dir: config.cacheDir }) : undefined;
+      const stats = new StatsStore(config.statsPath);
+
+      const schedule = await runSchedule({
+        file: path,
+        plan: plan.chunks,
+        audio: media,
+        options: transcribeOptions,
+        engine,
+        fallback: this.fallbackFor(engine, config),
+        initialWorkers: sizing.workers,
+        minWorkers: config.workers ?? config.minWorkers,
+        maxWorkers: sizing.ceiling,
+        cores: this.cores,
+        autoAdjust: config.autoAdjust && config.workers === undefined,
+        timeoutMs: config.timeoutSeconds * 1000,
+        cache: cache && {
+          store: cache,
+          keyFor: (chunk, e) => cacheKey({ file: identity, chunk, engine: e.name, model: e.model, options: { ...transcribeOptions } }),
+        },
+        signal,
+        onProgress,
+      });
+      fallbacks.push(...schedule.fallbacks);
+
+      const stitchStarted = Date.now();
+      report({ phase: "stitching" });
+      const { segments, gaps } = stitch(plan.chunks, schedule.results, schedule.failures);
+      const stitchMs = Date.now() - stitchStarted;
+
+      if (schedule.best && schedule.engine.kind === "local" && config.autoAdjust) {
+        await stats.remember(statsKey(machineKey(), schedule.engine.model, schedule.engine.name), schedule.best.workers, schedule.best.throughput).catch(() => undefined);
+      }
+      const languages = new Map<string, number>();
+      for (const r of schedule.results.values()) if (r.language) languages.set(r.language, (languages.get(r.language) ?? 0) + (r.end - r.start));
+      const language = [...languages.entries()].sort((a, b) => b[1] - a[1])[0]?.[0];
+      const precisions = new Set([...schedule.results.values()].map((r) => r.precision));
+      const wallMs = Date.now() - t0;
+      const metrics: JobMetrics = {
+        wallMs,
+        decodeMs,
+        planMs,
+        transcribeMs: schedule.wallMs,
+        stitchMs,
+        audioSeconds: media.duration,
+        realtimeFactor: media.duration / Math.max(0.001, wallMs / 1000),
+        chunksPerMinute: (plan.chunks.length / Math.max(0.001, schedule.wallMs)) * 60000,
+        workers: { initial: schedule.workers.initial, max: schedule.workers.max, final: schedule.workers.final, decision: sizing.explanation },
+        workerBusy: Object.fromEntries(schedule.laneBusyMs.map((ms, lane) => [String(lane + 1), Math.min(1, ms / Math.max(1, schedule.wallMs))])),
+        retries: schedule.retries,
+        cachedChunks: schedule.cached,
+        chunks: schedule.metrics,
+        suggestion: suggest(media.duration, chunkSeconds, schedule.best?.workers ?? schedule.workers.final),
+      };
+      onProgress?.({ ...base, phase: "done", elapsedSeconds: wallMs / 1000, chunks: { done: schedule.results.size, total: plan.chunks.length, failed: schedule.failures.size, cached: schedule.cached, running: 0 }, audio: { done: media.duration, total: media.duration } });
+      return {
+        source: { path, duration: media.duration },
+        language,
+        engine: schedule.engine.name,
+        model: schedule.engine.model,
+        precision: precisions.has("chunk") ? "chunk" : precisions.has("segment") ? "segment" : "word",
+        segments,
+        gaps,
+        fallbacks,
+        metrics,
+        ffmpeg: { path: ffmpeg.path, source: ffmpeg.source },
+      };
+    } finally {
+      await media.dispose();
+    }
+  }
+
+  private fallbackFor(engine: TranscriptionEngine, config: FleetConfig): (() => Promise<TranscriptionEngine>) | undefined {
+    if (engine.kind === "local") return this.cloudConfigured() ? async () => this.cloudEngine() : undefined;
+    if (config.engine === "cloud" && !addonAvailable()) return undefined;
+    try {
+      resolveModelPath(config.model, config.modelsDir);
+    } catch {
+      return undefined;
+    }
+    return () => this.localEngine(config.model);
+  }
+
+  private async size(engine: TranscriptionEngine, chunks: number, config: FleetConfig): Promise<SizingDecision> {
+    if (config.workers !== undefined) {
+      return { workers: config.workers, ceiling: config.workers, threadsPerWorker: Math.max(1, Math.floor(this.cores / config.workers)), steps: [{ rule: "forced", value: config.workers, note: `--workers ${config.workers}` }], explanation: `${config.workers} worker(s), set explicitly` };
+    }
+    if (engine.kind === "cloud") {
+      return sizeWorkers({ chunks, minWorkers: config.minWorkers, maxWorkers: config.maxWorkers, engine: "cloud", cores: this.cores, cloudConcurrency: engine.capacity() });
+    }
+    const local = engine as LocalWhisperEngine;
+    const memory = local.memory();
+    const remembered = config.autoAdjust ? (await new StatsStore(config.statsPath).get(statsKey(machineKey(), local.model, local.name)))?.workers : undefined;
+    const gpu = local.facts.useGpu && loadAddon().systemInfo().devices.some((d) => d.type === "gpu" || d.type === "igpu");
+    return sizeWorkers({
+      chunks,
+      minWorkers: config.minWorkers,
+      maxWorkers: config.maxWorkers,
+      engine: "local",
+      backend: gpu ? "gpu" : "cpu",
+      cores: this.cores,
+      availableBytes: await (this.hooks.availableMemory ?? availableMemoryFromSystem)(),
+      weightsBytes: memory.weightsBytes,
+      stateBytes: memory.stateBytes,
+      remembered,
+    });
+  }
+
+  async dispose(): Promise<void> {
+    const local = this.local;
+    this.local = undefined;
+    if (local) await (await local.engine.catch(() => undefined))?.dispose();
+    if (this.cloud) await this.cloud.dispose();
+    this.cloud = undefined;
+  }
+}
+
+/** Model duration caps for a single request (gpt-4o transcription models accept about 1400 s). */
+export function cloudMaxSeconds(model: string): number {
+  return /gpt-4o/.test(model) ? 1400 : 1500;
+}
+
+function suggest(duration: number, chunkSeconds: number, workers: number): JobMetrics["suggestion"] {
+  const chunks = Math.ceil(duration / chunkSeconds);
+  if (duration > chunkSeconds && chunks < workers * 2) {
+    const better = Math.max(60, Math.round(duration / (workers * 2) / 30) * 30);
+    return { chunkSeconds: better, workers, why: `${chunks} chunk(s) for ${workers} worker(s) leaves workers idle at the end; ~${better} s chunks balance better` };
+  }
+  return { chunkSeconds, workers, why: "the plan kept every worker busy" };
+}
+

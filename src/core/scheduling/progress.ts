@@ -1,0 +1,100 @@
+/** The one progress model every front end renders, and the pure estimates behind it. */
+
+export type WorkerLaneState = "idle" | "busy" | "retrying" | "stopped";
+
+export interface WorkerLane {
+  id: number;
+  state: WorkerLaneState;
+  chunk?: number;
+  percent: number;
+  engine?: string;
+}
+
+export type JobPhase = "probing" | "decoding" | "planning" | "loading" | "transcribing" | "stitching" | "done";
+
+export interface ProgressSnapshot {
+  phase: JobPhase;
+  file: string;
+  engine: string;
+  workers: WorkerLane[];
+  activeWorkers: number;
+  chunks: { done: number; total: number; failed: number; cached: number; running: number };
+  audio: { done: number; total: number };
+  /** Decoding progress (seconds of audio decoded), while phase = decoding. */
+  decoded?: { done: number; total?: number };
+  speed: { chunksPerMinute: number; realtimeFactor: number };
+  etaSeconds?: number;
+  elapsedSeconds: number;
+  note?: string;
+}
+
+/**
+ * Seconds left, from audio done so far (finished chunks plus running chunks' progress) over the
+ * time spent transcribing. Converges as work completes; undefined until there is a rate.
+ */
+export function estimateEta(audioDone: number, audioTotal: number, elapsedSeconds: number): number | undefined {
+  if (audioDone <= 0 || elapsedSeconds <= 0) return undefined;
+  if (audioDone >= audioTotal) return 0;
+  const rate = audioDone / elapsedSeconds;
+  return (audioTotal - audioDone) / rate;
+}
+
+export function formatDuration(seconds: number | undefined): string {
+  if (seconds === undefined || !Number.isFinite(seconds)) return "—";
+  const s = Math.max(0, Math.round(seconds));
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const sec = s % 60;
+  if (h) return `${h}h ${m}m`;
+  if (m) return `${m}m ${sec}s`;
+  return `${sec}s`;
+}
+
+/** "Transcribing report.m4a · 24/50 chunks · 5 workers · 3.2 chunks/min · ETA 8m 15s" */
+export function progressLine(p: ProgressSnapshot): string {
+  const name = p.file.split(/[\\/]/).pop() ?? p.file;
+  switch (p.phase) {
+    case "probing":
+      return `Reading ${name}`;
+    case "decoding": {
+      const pct = p.decoded?.total ? ` · ${Math.min(100, Math.round((100 * p.decoded.done) / p.decoded.total))}%` : "";
+      return `Decoding ${name}${pct}`;
+    }
+    case "planning":
+      return `Planning ${name}`;
+    case "loading":
+      return `Loading model for ${name}`;
+    case "stitching":
+      return `Stitching ${name}`;
+    case "done":
+      return `Transcribed ${name} · ${p.chunks.done}/${p.chunks.total} chunks`;
+    default: {
+      const parts = [
+        `Transcribing ${name}`,
+        `${p.chunks.done}/${p.chunks.total} chunks`,
+        `${p.activeWorkers} worker${p.activeWorkers === 1 ? "" : "s"}`,
+        `${p.speed.chunksPerMinute.toFixed(1)} chunks/min`,
+        `ETA ${formatDuration(p.etaSeconds)}`,
+      ];
+      return parts.join(" · ");
+    }
+  }
+}
+
+function bar(fraction: number, width: number): string {
+  const f = Math.min(1, Math.max(0, fraction));
+  const full = Math.round(f * width);
+  return "█".repeat(full) + "░".repeat(width - full);
+}
+
+/** The plan's parallel progress panel as plain text lines (terminal and Raycast Detail). */
+export function progressPanel(p: ProgressSnapshot, width = 24): string[] {
+  const lines = p.workers.map((w) => {
+    const what = w.state === "busy" || w.state === "retrying" ? `chunk ${String((w.chunk ?? 0) + 1).padStart(3)}/${p.chunks.total}` : w.state.padEnd(13);
+    return `Worker ${String(w.id + 1).padStart(2)} ${bar(w.percent / 100, width)} ${String(Math.round(w.percent)).padStart(3)}% ${what}${w.state === "retrying" ? " (retry)" : ""}`;
+  });
+  const overall = p.audio.total > 0 ? p.audio.done / p.audio.total : 0;
+  lines.push(`Overall   ${bar(overall, width)} ${String(Math.round(overall * 100)).padStart(3)}% ${p.chunks.done}/${p.chunks.total} chunks`);
+  lines.push(`Speed ${p.speed.chunksPerMinute.toFixed(1)} chunks/min · ${p.speed.realtimeFactor.toFixed(1)}x realtime · ETA ${formatDuration(p.etaSeconds)} · elapsed ${formatDuration(p.elapsedSeconds)}`);
+  return lines;
+}

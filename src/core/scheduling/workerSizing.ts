@@ -1,0 +1,120 @@
+/**
+ * How many workers a job gets (pure, deterministic): the product plan's chunk-count rule, then
+ * memory, then compute. Every clamp is recorded so the front ends can say why.
+ */
+
+export interface SizingInput {
+  chunks: number;
+  minWorkers: number;
+  maxWorkers: number;
+  engine: "local" | "cloud";
+  /** Local engines: where the model runs. */
+  backend?: "cpu" | "gpu";
+  cores: number;
+  /** Bytes the OS says are available now (systeminformation `mem.available`). */
+  availableBytes?: number;
+  /** Share of available memory the job may use (the plan's 70%). */
+  memoryShare?: number;
+  weightsBytes?: number;
+  stateBytes?: number;
+  /** Cloud engines: parallel requests the rate limiter allows. */
+  cloudConcurrency?: number;
+  /** Best worker count measured on this machine + model + engine in earlier jobs. */
+  remembered?: number;
+}
+
+export interface SizingStep {
+  rule: string;
+  value: number;
+  note: string;
+}
+
+export interface SizingDecision {
+  workers: number;
+  /** The most workers dynamic adjustment may try: MAX_WORKER, memory, and cores on the CPU backend. */
+  ceiling: number;
+  threadsPerWorker: number;
+  steps: SizingStep[];
+  /** Workers a naive design (a whole model per worker) could afford: shown for comparison. */
+  wholeModelWorkers?: number;
+  sharedModelWorkers?: number;
+  explanation: string;
+}
+
+const GB = 1e9;
+const fmtGB = (b: number) => `${(b / GB).toFixed(2)} GB`;
+
+/** The plan's table: <=2 chunks: 1 worker; <=5: 3; <=10: 5; more: max(chunks/2, 5). */
+export function wishFromChunks(chunks: number): number {
+  if (chunks <= 2) return 1;
+  if (chunks <= 5) return 3;
+  if (chunks <= 10) return 5;
+  return Math.max(Math.ceil(chunks / 2), 5);
+}
+
+export function sizeWorkers(input: SizingInput): SizingDecision {
+  const steps: SizingStep[] = [];
+  const min = Math.max(1, Math.floor(input.minWorkers));
+  const max = Math.max(min, Math.floor(input.maxWorkers));
+  let n = wishFromChunks(input.chunks);
+  steps.push({ rule: "chunks", value: n, note: `${input.chunks} chunk(s) → wish ${n}` });
+  if (n < min || n > max) {
+    n = Math.min(max, Math.max(min, n));
+    steps.push({ rule: "limits", value: n, note: `clamped to MIN_WORKER..MAX_WORKER = ${min}..${max}` });
+  }
+  let wholeModelWorkers: number | undefined;
+  let sharedModelWorkers: number | undefined;
+
+  if (input.engine === "cloud") {
+    const allowed = Math.max(1, Math.floor(input.cloudConcurrency ?? n));
+    if (allowed < n) {
+      n = allowed;
+      steps.push({ rule: "rate-limit", value: n, note: `the rate limiter allows ${allowed} parallel request(s)` });
+    }
+  } else {
+    if (input.remembered && input.remembered >= min && input.remembered <= max && input.remembered !== n) {
+      n = input.remembered;
+      steps.push({ rule: "remembered", value: n, note: `best count measured earlier on this machine and model` });
+    }
+    if (input.availableBytes && input.weightsBytes && input.stateBytes) {
+      const budget = input.availableBytes * (input.memoryShare ?? 0.7);
+      wholeModelWorkers = Math.max(0, Math.floor(budget / (input.weightsBytes + input.stateBytes)));
+      sharedModelWorkers = Math.max(0, Math.floor((budget - input.weightsBytes) / input.stateBytes));
+      const note =
+        `memory budget ${fmtGB(budget)} (70% of ${fmtGB(input.availableBytes)} available): ` +
+        `shared weights ${fmtGB(input.weightsBytes)} once + ${fmtGB(input.stateBytes)} per worker → up to ${sharedModelWorkers} ` +
+        `(a whole model per worker would allow only ${wholeModelWorkers})`;
+      if (sharedModelWorkers < n) {
+        n = Math.max(1, sharedModelWorkers);
+        steps.push({ rule: "memory", value: n, note });
+      } else {
+        steps.push({ rule: "memory", value: n, note: `${note}: no limit` });
+      }
+    }
+    if ((input.backend ?? "cpu") === "cpu" && n > input.cores) {
+      n = Math.max(1, input.cores);
+      steps.push({ rule: "cores", value: n, note: `CPU backend: no more workers than ${input.cores} core(s)` });
+    }
+  }
+  if (n > input.chunks && input.chunks > 0) {
+    n = Math.max(1, input.chunks);
+    steps.push({ rule: "chunks-cap", value: n, note: `no more workers than chunks` });
+  }
+  if (n < min) {
+    // Memory or cores win over MIN_WORKER: a slower job beats one that swaps or thrashes.
+    steps.push({ rule: "below-min", value: n, note: `below MIN_WORKER=${min} because of the limits above` });
+  }
+  const threadsPerWorker = threadsFor(input.cores, n);
+  let ceiling = max;
+  if (sharedModelWorkers !== undefined) ceiling = Math.min(ceiling, Math.max(1, sharedModelWorkers));
+  if (input.engine === "local" && (input.backend ?? "cpu") === "cpu") ceiling = Math.min(ceiling, Math.max(1, input.cores));
+  if (input.engine === "cloud") ceiling = Math.min(ceiling, Math.max(1, Math.floor(input.cloudConcurrency ?? ceiling)));
+  ceiling = Math.max(ceiling, n);
+  const explanation = `${n} worker(s) × ${threadsPerWorker} thread(s): ` + steps.map((s) => s.note).join("; ");
+  return { workers: n, ceiling, threadsPerWorker, steps, wholeModelWorkers, sharedModelWorkers, explanation };
+}
+
+/** Threads each running chunk may use so workers never oversubscribe the cores. */
+export function threadsFor(cores: number, activeWorkers: number): number {
+  return Math.max(1, Math.floor(cores / Math.max(1, activeWorkers)));
+}
