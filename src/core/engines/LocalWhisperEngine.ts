@@ -206,17 +206,21 @@ export function toChunkTranscript(
     const segment: Segment = { start: segStart, end: Math.max(segStart, segEnd), text, noSpeechProb: s.noSpeechProb, chunk: result.index };
     if (keepWords && s.words?.length) {
       const words: Word[] = [];
+      let heardAll = true;
       for (const w of s.words) {
         if (w.t0Ms < 0) continue;
         // A word that starts after the chunk's audio ended cannot have been heard.
-        if (w.t0Ms / 1000 >= end && words.length > 0) continue;
+        if (w.t0Ms / 1000 >= end && words.length > 0) {
+          heardAll = false;
+          continue;
+        }
         const ws = Math.min(Math.max(segment.start, w.t0Ms / 1000), segment.end);
         const we = Math.min(Math.max(ws, w.t1Ms / 1000), segment.end);
         words.push({ text: w.text, start: ws, end: we, probability: w.p });
       }
       if (words.length) {
         segment.words = words;
-        if (words.length < s.words.length) segment.text = words.map((w) => w.text).join(" ");
+        if (!heardAll) segment.text = words.map((w) => w.text).join(" ");
       }
     }
     segments.push(segment);

@@ -1,0 +1,121 @@
+import { describe, expect, it } from "vitest";
+
+import { stitch } from "../../src/core/stitching/stitch";
+import type { ChunkTranscript, PlannedChunk, Segment, Word } from "../../src/core/types";
+
+const TEXT =
+  "It was the invention of movable metal letters in the middle of the fifteenth century that may justly be considered " +
+  "as the invention of the art of printing and it is worth mention in passing that as an example of fine typography " +
+  "the earliest book printed with movable types the Gutenberg or forty two line Bible of about fourteen fifty five has " +
+  "never been surpassed printing then for our purpose may be considered as the art of making books by means of movable " +
+  "types now as all books not primarily intended as picture books consist principally of types composed to form letterpress";
+
+/** The reference: one word every 0.45 s with 0.1 s pauses, and a full stop every 12 words. */
+function reference(): Word[] {
+  return TEXT.split(" ").map((text, i) => ({ text, start: i * 0.45, end: i * 0.45 + 0.35 }));
+}
+
+function chunk(index: number, ownStart: number, ownEnd: number, total: number, overlap: number): PlannedChunk {
+  const before = index > 0 ? overlap / 2 : 0;
+  const after = ownEnd < total ? overlap / 2 : 0;
+  return { index, start: ownStart - before, end: ownEnd + after, overlapBefore: before, overlapAfter: after, ownStart, ownEnd };
+}
+
+/** What an engine would return for `c`: the words it heard, shifted, with edge words damaged. */
+function transcribe(c: PlannedChunk, words: Word[], shift: number, damage: (w: Word, i: number, all: Word[]) => Word | undefined): ChunkTranscript {
+  const heard = words.filter((w) => w.start >= c.start && w.end <= c.end);
+  const out: Word[] = [];
+  heard.forEach((w, i) => {
+    const d = damage({ ...w, start: w.start + shift, end: w.end + shift }, i, heard);
+    if (d) out.push(d);
+  });
+  const segments: Segment[] = [];
+  for (let i = 0; i < out.length; i += 12) {
+    const ws = out.slice(i, i + 12);
+    segments.push({ start: ws[0].start, end: ws.at(-1)!.end, text: ws.map((w) => w.text).join(" "), words: ws, chunk: c.index });
+  }
+  return { index: c.index, start: c.start, end: c.end, segments, engine: "test", model: "m", precision: "word", fallbacks: 0, timings: { wallMs: 1 } };
+}
+
+function words(segments: Segment[]): string[] {
+  return segments.flatMap((s) => s.text.split(" "));
+}
+
+function expectOrdered(segments: Segment[]) {
+  for (let i = 0; i < segments.length; i++) {
+    expect(segments[i].end).toBeGreaterThanOrEqual(segments[i].start);
+    if (i > 0) expect(segments[i].start).toBeGreaterThanOrEqual(segments[i - 1].end);
+    const ws = segments[i].words ?? [];
+    for (let j = 1; j < ws.length; j++) expect(ws[j].start).toBeGreaterThanOrEqual(ws[j - 1].start);
+  }
+}
+
+describe("stitch", () => {
+  const ref = reference();
+  const total = ref.at(-1)!.end + 0.5;
+  const cuts = [0, 14.1, 29.3, total];
+  const plan = cuts.slice(0, -1).map((s, i) => chunk(i, s, cuts[i + 1], total, 5));
+
+  it("recovers the reference word sequence exactly despite disagreements at the edges", () => {
+    const results = new Map<number, ChunkTranscript>();
+    plan.forEach((c, k) => {
+      // Each chunk garbles the word cut in half at its start and end, and places words a little
+      // differently in time than its neighbour does.
+      const shift = k % 2 === 0 ? 0.12 : -0.1;
+      results.set(
+        c.index,
+        transcribe(c, ref, shift, (w, i, all) => {
+          if (k > 0 && i === 0) return { ...w, text: `${w.text.slice(1)}` };
+          if (i === all.length - 1 && c.ownEnd < total) return { ...w, text: `${w.text}s` };
+          return w;
+        }),
+      );
+    });
+    const { segments, gaps } = stitch(plan, results);
+    expect(gaps).toEqual([]);
+    expect(words(segments)).toEqual(ref.map((w) => w.text));
+    expectOrdered(segments);
+  });
+
+  it("keeps each overlapped word once when both chunks heard it identically", () => {
+    const results = new Map(plan.map((c) => [c.index, transcribe(c, ref, 0, (w) => w)]));
+    expect(words(stitch(plan, results).segments)).toEqual(ref.map((w) => w.text));
+  });
+
+  it("falls back to the cut when the overlaps share no word", () => {
+    const results = new Map<number, ChunkTranscript>();
+    plan.forEach((c, k) => results.set(c.index, transcribe(c, ref, 0, (w) => ({ ...w, text: `${w.text}${k}` }))));
+    const { segments } = stitch(plan, results);
+    const out = words(segments).map((w) => w.replace(/\d$/, ""));
+    expect(out).toEqual(ref.map((w) => w.text));
+    expectOrdered(segments);
+  });
+
+  it("reports a failed chunk as a gap and keeps everything its neighbours heard", () => {
+    const results = new Map<number, ChunkTranscript>();
+    results.set(0, transcribe(plan[0], ref, 0, (w) => w));
+    results.set(2, transcribe(plan[2], ref, 0, (w) => w));
+    const { segments, gaps } = stitch(plan, results, new Map([[1, { code: "CHUNK_TIMEOUT", reason: "too slow" }]]));
+    expect(gaps).toEqual([{ start: plan[0].end, end: plan[2].start, chunk: 1, code: "CHUNK_TIMEOUT", reason: "too slow" }]);
+    const got = words(segments);
+    const before = ref.filter((w) => w.end <= plan[0].end).map((w) => w.text);
+    const after = ref.filter((w) => w.start >= plan[2].start).map((w) => w.text);
+    expect(got).toEqual([...before, ...after]);
+    expectOrdered(segments);
+  });
+
+  it("rebases nothing twice: segment times stay on the file's timeline", () => {
+    const results = new Map(plan.map((c) => [c.index, transcribe(c, ref, 0, (w) => w)]));
+    const { segments } = stitch(plan, results);
+    expect(segments[0].start).toBeCloseTo(0, 6);
+    expect(segments.at(-1)!.end).toBeCloseTo(ref.at(-1)!.end, 6);
+  });
+
+  it("spreads words over segments that came without word timings", () => {
+    const c = chunk(0, 0, 10, 10, 0);
+    const r: ChunkTranscript = { index: 0, start: 0, end: 10, segments: [{ start: 0, end: 10, text: "one two three four" }], engine: "t", model: "m", precision: "segment", fallbacks: 0, timings: { wallMs: 1 } };
+    const { segments } = stitch([c], new Map([[0, r]]));
+    // by character count: one(3) two(3) three(5) four(4) over 10 s
+    [0, 2, 4, 22 / 3].forEach((t, i) => expect(segments[0].words![i].start).toBeCloseTo(t, 9));
+  });
+});
