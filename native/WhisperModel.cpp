@@ -67,10 +67,16 @@ class ModelLoadWorker : public Napi::AsyncWorker {
   }
   void OnOK() override {
     Napi::Env env = Env();
+    if (!failure_ && core_->disposed)
+      failure_ = std::make_unique<Failure>(Failure{"DISPOSED", "The model was disposed before it finished loading."});
     if (failure_) {
       deferred_.Reject(makeError(env, *failure_).Value());
     } else {
-      deferred_.Resolve(self_.Value().Get("facts").As<Napi::Function>().Call(self_.Value(), {}));
+      try {
+        deferred_.Resolve(self_.Value().Get("facts").As<Napi::Function>().Call(self_.Value(), {}));
+      } catch (const Napi::Error& e) {
+        deferred_.Reject(e.Value());
+      }
     }
     self_.Reset();
   }

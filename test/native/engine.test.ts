@@ -1,0 +1,292 @@
+/**
+ * The native engine through its typed wrapper, against the real addon and the synthetic models
+ * in ../shared/models. What the synthetic models can show: real compute, real threading, real
+ * memory; the text is scripted, so nothing here asserts recognition quality.
+ */
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+import type { NativeChunk, NativeJobEvent } from "../../src/bindings/addonTypes";
+import { loadAddon } from "../../src/bindings/loadAddon";
+import { LocalWhisperEngine } from "../../src/core/engines/LocalWhisperEngine";
+import { FleetError } from "../../src/core/errors";
+import { cacheDir, pcm, rawPcmFile } from "../support/audio";
+import { jfkWav, lj001, model } from "../support/paths";
+
+async function expectCode(promise: Promise<unknown> | (() => unknown), code: string): Promise<FleetError> {
+  try {
+    await (typeof promise === "function" ? promise() : promise);
+  } catch (e) {
+    expect((e as FleetError).code).toBe(code);
+    return e as FleetError;
+  }
+  throw new Error(`expected ${code}, but it succeeded`);
+}
+
+/** Largest gap between setInterval ticks while `work` runs: proves the event loop keeps turning. */
+async function maxEventLoopGap<T>(work: () => Promise<T>): Promise<{ result: T; gap: number; ticks: number }> {
+  let last = performance.now();
+  let gap = 0;
+  let ticks = 0;
+  const timer = setInterval(() => {
+    const now = performance.now();
+    gap = Math.max(gap, now - last);
+    last = now;
+    ticks++;
+  }, 10);
+  try {
+    const result = await work();
+    return { result, gap, ticks };
+  } finally {
+    clearInterval(timer);
+  }
+}
+
+describe("model loading and facts", () => {
+  it.each([
+    ["tiny.en", "tiny", false, 51864],
+    ["base.en", "base", false, 51864],
+    ["tiny-ko", "tiny", true, 51865],
+  ] as const)("loads %s and reports its facts", async (name, type, multilingual, vocab) => {
+    const { result: engine, gap } = await maxEventLoopGap(() => LocalWhisperEngine.load({ modelPath: model(name) }));
+    try {
+      expect(engine.facts).toMatchObject({ type, multilingual, nMels: 80, nVocab: vocab, nAudioLayer: type === "tiny" ? 4 : 6 });
+      expect(engine.facts.weightsBytes).toBeGreaterThan(type === "tiny" ? 60e6 : 120e6);
+      const memory = engine.memory();
+      expect(memory.workers).toBe(1);
+      expect(memory.stateBytes).toBeGreaterThan(10e6);
+      expect(gap).toBeLessThan(250);
+    } finally {
+      await engine.dispose();
+    }
+  });
+
+  it("reports system info and devices", () => {
+    const info = loadAddon().systemInfo();
+    expect(info.whisperVersion).toMatch(/^1\.\d+\.\d+/);
+    expect(info.devices.some((d) => d.type === "cpu")).toBe(true);
+  });
+
+  it("gives every bad model file its coded error, and the process survives", async () => {
+    mkdirSync(cacheDir, { recursive: true });
+    const empty = join(cacheDir, "empty.bin");
+    const truncated = join(cacheDir, "truncated.bin");
+    const wrongMagic = join(cacheDir, "wrong-magic.bin");
+    writeFileSync(empty, "");
+    writeFileSync(truncated, readFileSync(model("tiny.en")).subarray(0, 5_000_000));
+    writeFileSync(wrongMagic, Buffer.alloc(4096, 7));
+    await expectCode(LocalWhisperEngine.load({ modelPath: join(cacheDir, "missing.bin") }), "MODEL_NOT_FOUND");
+    await expectCode(LocalWhisperEngine.load({ modelPath: cacheDir }), "MODEL_NOT_FOUND");
+    const e = await expectCode(LocalWhisperEngine.load({ modelPath: empty }), "MODEL_INVALID");
+    expect(e.message).toContain(empty);
+    await expectCode(LocalWhisperEngine.load({ modelPath: truncated }), "MODEL_INVALID");
+    await expectCode(LocalWhisperEngine.load({ modelPath: wrongMagic }), "MODEL_INVALID");
+    await expectCode(LocalWhisperEngine.load({ modelPath: 42 as unknown as string }), "INVALID_ARGUMENT");
+    await expectCode(LocalWhisperEngine.load({ modelPath: model("tiny.en"), workers: 0 }), "INVALID_ARGUMENT");
+  });
+
+  it("rejects with ABORTED when the load is cancelled", async () => {
+    const controller = new AbortController();
+    const loading = LocalWhisperEngine.load({ modelPath: model("base.en"), signal: controller.signal });
+    setTimeout(() => controller.abort(), 5);
+    const t0 = performance.now();
+    await expectCode(loading, "ABORTED");
+    expect(performance.now() - t0).toBeLessThan(1000);
+  });
+});
+
+describe("transcription", () => {
+  let engine: LocalWhisperEngine;
+  const jfk = () => pcm(jfkWav);
+
+  beforeAll(async () => {
+    engine = await LocalWhisperEngine.load({ modelPath: model("tiny.en"), workers: 2 });
+  });
+  afterAll(async () => {
+    await engine?.dispose();
+  });
+
+  it("transcribes jfk with segments on the file's timeline, progress monotonic to 100 and chunk-done before settling", async () => {
+    const events: NativeJobEvent[] = [];
+    let settled = false;
+    const { result, gap, ticks } = await maxEventLoopGap(() =>
+      engine.transcribe([{ index: 0, offsetMs: 60_000, pcm: jfk() }], { tokens: true, tokenTimestamps: true }, { threads: 2, onEvent: (e) => events.push({ ...e, settled } as never) }),
+    );
+    settled = true;
+    expect(gap).toBeLessThan(250);
+    expect(ticks).toBeGreaterThan(10);
+    const [r] = result;
+    expect(r.segments.length).toBeGreaterThanOrEqual(2);
+    expect(r.language).toBe("en");
+    for (let i = 0; i < r.segments.length; i++) {
+      const s = r.segments[i];
+      expect(s.t0Ms).toBeGreaterThanOrEqual(60_000);
+      expect(s.t1Ms).toBeGreaterThan(s.t0Ms);
+      if (i > 0) expect(s.t0Ms).toBeGreaterThanOrEqual(r.segments[i - 1].t1Ms);
+      expect(s.words!.length).toBeGreaterThan(5);
+    }
+    expect(r.segments[0].text).toContain("Printing");
+    expect(r.timings.wallMs).toBeGreaterThan(0);
+    expect(r.timings.encodeMs).toBeGreaterThan(0);
+    const percents = events.filter((e) => e.type !== "chunkStart").map((e) => e.percent);
+    for (let i = 1; i < percents.length; i++) expect(percents[i]).toBeGreaterThanOrEqual(percents[i - 1]);
+    expect(events[0].type).toBe("chunkStart");
+    expect(events.at(-1)).toMatchObject({ type: "chunkDone", percent: 100, settled: false });
+  });
+
+  it("reads chunks from a raw file by sample range and places them on the file's timeline", async () => {
+    const raw = rawPcmFile(lj001, 180);
+    const chunks: NativeChunk[] = [0, 1, 2].map((i) => ({ index: i, offsetMs: i * 60_000, path: raw, sampleOffset: i * 60 * 16000, sampleCount: 60 * 16000 }));
+    const results = await engine.transcribe(chunks, {}, { threads: 1 });
+    expect(results.map((r) => r.index)).toEqual([0, 1, 2]);
+    let last = 0;
+    for (const r of results) {
+      for (const s of r.segments) {
+        expect(s.t0Ms).toBeGreaterThanOrEqual(r.index * 60_000);
+        expect(s.t0Ms).toBeGreaterThanOrEqual(last - 1);
+        last = s.t1Ms;
+      }
+    }
+  });
+
+  it("runs workers concurrently, with results identical to a one-worker run", async () => {
+    const raw = rawPcmFile(lj001, 180);
+    const chunks: NativeChunk[] = [0, 1, 2, 3].map((i) => ({ index: i, offsetMs: i * 30_000, path: raw, sampleOffset: i * 30 * 16000, sampleCount: 30 * 16000 }));
+    const parallel = await engine.transcribe(chunks, {}, { threads: 1 });
+    const intervals = parallel.map((r) => [r.timings.startedAtMs, r.timings.startedAtMs + r.timings.wallMs] as const);
+    let overlap = 0;
+    for (let i = 0; i < intervals.length; i++)
+      for (let j = i + 1; j < intervals.length; j++) overlap += Math.max(0, Math.min(intervals[i][1], intervals[j][1]) - Math.max(intervals[i][0], intervals[j][0]));
+    const busy = intervals.reduce((n, [a, b]) => n + (b - a), 0);
+    // Two workers: about half of all busy time overlaps with another chunk.
+    expect(overlap / busy).toBeGreaterThan(0.3);
+    expect(new Set(parallel.map((r) => r.workerId)).size).toBe(2);
+
+    const single = await LocalWhisperEngine.load({ modelPath: model("tiny.en"), workers: 1 });
+    try {
+      const sequential = await single.transcribe(chunks, {}, { threads: 1 });
+      const strip = (rs: typeof parallel) => rs.map((r) => r.segments.map((s) => [s.t0Ms, s.t1Ms, s.text]));
+      expect(strip(sequential)).toEqual(strip(parallel));
+      const seqIntervals = sequential.map((r) => [r.timings.startedAtMs, r.timings.startedAtMs + r.timings.wallMs]);
+      for (let i = 1; i < seqIntervals.length; i++) expect(seqIntervals[i][0]).toBeGreaterThanOrEqual(seqIntervals[i - 1][1] - 1);
+    } finally {
+      await single.dispose();
+    }
+  });
+
+  it("resizes the pool between and during jobs", async () => {
+    const raw = rawPcmFile(lj001, 180);
+    const chunks: NativeChunk[] = [0, 1, 2, 3].map((i) => ({ index: i, offsetMs: i * 15_000, path: raw, sampleOffset: i * 15 * 16000, sampleCount: 15 * 16000 }));
+    const job = engine.transcribe(chunks, {}, { threads: 1 });
+    await engine.resize(3); // grows while the job runs
+    expect(engine.workers).toBe(3);
+    const results = await job;
+    expect(results).toHaveLength(4);
+    await engine.resize(2);
+    expect(engine.workers).toBe(2);
+  });
+
+  it("cancels a running job within a second and keeps working afterwards", async () => {
+    const controller = new AbortController();
+    const raw = rawPcmFile(lj001, 180);
+    const job = engine.transcribe([{ index: 0, offsetMs: 0, path: raw, sampleOffset: 0, sampleCount: 180 * 16000 }], {}, { threads: 1, signal: controller.signal });
+    await new Promise((r) => setTimeout(r, 1500));
+    const t0 = performance.now();
+    controller.abort();
+    await expectCode(job, "ABORTED");
+    expect(performance.now() - t0).toBeLessThan(1000);
+    const [again] = await engine.transcribe([{ index: 0, offsetMs: 0, pcm: jfk() }], {}, { threads: 1 });
+    expect(again.segments.length).toBeGreaterThan(0);
+  });
+
+  it("runs two jobs at once on shared workers (queued in arrival order)", async () => {
+    const a = engine.transcribe([{ index: 0, offsetMs: 0, pcm: jfk() }], {}, { threads: 1 });
+    const b = engine.transcribe([{ index: 0, offsetMs: 0, pcm: jfk() }, { index: 1, offsetMs: 11_000, pcm: jfk() }], {}, { threads: 1 });
+    const [ra, rb] = await Promise.all([a, b]);
+    expect(ra).toHaveLength(1);
+    expect(rb.map((r) => r.index)).toEqual([0, 1]);
+  });
+
+  it("gives every bad input its coded error, and the process survives", async () => {
+    const bad: [() => Promise<unknown>, string][] = [
+      [() => engine.transcribe([], {}), "INVALID_ARGUMENT"],
+      [() => engine.transcribe([{ index: 0, offsetMs: 0, pcm: new Float32Array(0) }]), "INVALID_ARGUMENT"],
+      [() => engine.transcribe([{ index: 0, offsetMs: 0, pcm: Float32Array.from([0, Number.NaN, 0, ...new Array(16000).fill(0)]) }]), "INVALID_AUDIO"],
+      [() => engine.transcribe([{ index: 0, offsetMs: 0, pcm: Float32Array.from([Infinity, ...new Array(16000).fill(0)]) }]), "INVALID_AUDIO"],
+      [() => engine.transcribe([{ index: 0, offsetMs: 0, pcm: [1, 2, 3] as unknown as Float32Array }]), "INVALID_ARGUMENT"],
+      [() => engine.transcribe([{ index: 0, offsetMs: 0, pcm: new Float64Array(100) as unknown as Float32Array }]), "INVALID_ARGUMENT"],
+      [() => engine.transcribe([{ index: 0, offsetMs: 0, path: rawPcmFile(jfkWav), sampleOffset: 0, sampleCount: 1e12 }]), "INVALID_ARGUMENT"],
+      [() => engine.transcribe([{ index: 0, offsetMs: 0, path: rawPcmFile(jfkWav), sampleOffset: 0, sampleCount: 16000 * 60 }]), "INVALID_ARGUMENT"],
+      [() => engine.transcribe([{ index: 0, offsetMs: 0, path: join(cacheDir, "nope.f32"), sampleOffset: 0, sampleCount: 16000 }]), "AUDIO_READ_FAILED"],
+      [() => engine.transcribe([{ index: 0, offsetMs: -5, pcm: jfk() }]), "INVALID_ARGUMENT"],
+      [() => engine.transcribe([{ index: 0, offsetMs: 0, pcm: jfk() }], { language: "klingon" }), "INVALID_ARGUMENT"],
+      [() => engine.transcribe([{ index: 0, offsetMs: 0, pcm: jfk() }], { beamSize: 99 }), "INVALID_ARGUMENT"],
+      [() => engine.transcribe([{ index: 0, offsetMs: 0, pcm: jfk() }], { threads: "4" as unknown as number }), "INVALID_ARGUMENT"],
+      [() => engine.transcribe("nope" as unknown as NativeChunk[]), "INVALID_ARGUMENT"],
+      [() => engine.resize(0), "INVALID_ARGUMENT"],
+      [() => engine.resize(2.5), "INVALID_ARGUMENT"],
+    ];
+    for (const [call, code] of bad) await expectCode(call, code);
+    // Very short audio (50 ms) is not an error: whisper.cpp returns no segments.
+    const [short] = await engine.transcribe([{ index: 0, offsetMs: 0, pcm: new Float32Array(800) }]);
+    expect(short.segments).toEqual([]);
+    // The engine still works after all of that.
+    const [ok] = await engine.transcribe([{ index: 0, offsetMs: 0, pcm: jfk() }], {}, { threads: 2 });
+    expect(ok.segments.length).toBeGreaterThan(0);
+  });
+
+  it("validates raw addon arguments natively too (no crash on wrong types)", async () => {
+    const addon = loadAddon();
+    expect(() => new addon.WhisperModel(undefined as unknown as string)).toThrow(/Expected a model file path for path/);
+    const m = new addon.WhisperModel(model("tiny.en"));
+    expect(() => m.transcribe(1, [], {})).toThrow(expect.objectContaining({ code: "MODEL_NOT_LOADED" }));
+    await m.load();
+    expect(() => m.transcribe(1, [{ index: 0, offsetMs: 0, pcm: new Float32Array(10) }], {})).toThrow(expect.objectContaining({ code: "NO_WORKERS" }));
+    expect(() => m.transcribe("x" as unknown as number, [], {})).toThrow(expect.objectContaining({ code: "INVALID_ARGUMENT" }));
+    expect(() => m.resize(-1)).toThrow(expect.objectContaining({ code: "INVALID_ARGUMENT" }));
+    expect(() => (m as unknown as { load(): unknown }).load()).toThrow(expect.objectContaining({ code: "INVALID_STATE" }));
+    await m.dispose();
+    await m.dispose(); // idempotent
+    expect(() => m.facts()).toThrow(expect.objectContaining({ code: "DISPOSED" }));
+  });
+});
+
+describe("lifecycle and memory", () => {
+  it("dispose during a job rejects it with DISPOSED and frees everything; later calls say DISPOSED", async () => {
+    const engine = await LocalWhisperEngine.load({ modelPath: model("tiny.en"), workers: 2 });
+    const raw = rawPcmFile(lj001, 180);
+    const job = engine.transcribe([{ index: 0, offsetMs: 0, path: raw, sampleOffset: 0, sampleCount: 120 * 16000 }], {}, { threads: 1 });
+    const outcome = job.then(() => undefined, (e: unknown) => e);
+    await new Promise((r) => setTimeout(r, 800));
+    const t0 = performance.now();
+    await engine.dispose();
+    expect(performance.now() - t0).toBeLessThan(3000);
+    expect(await outcome).toMatchObject({ code: "DISPOSED" });
+    await expectCode(() => engine.transcribe([{ index: 0, offsetMs: 0, pcm: new Float32Array(16000) }]), "DISPOSED");
+    await engine.dispose();
+  });
+
+  it("four workers share one model: reported bytes and process RSS stay far below four loaded models", async () => {
+    const rssBefore = process.memoryUsage().rss;
+    const engine = await LocalWhisperEngine.load({ modelPath: model("base.en"), workers: 4 });
+    try {
+      const raw = rawPcmFile(lj001, 180);
+      const chunks: NativeChunk[] = [0, 1, 2, 3].map((i) => ({ index: i, offsetMs: i * 10_000, path: raw, sampleOffset: i * 10 * 16000, sampleCount: 10 * 16000 }));
+      await engine.transcribe(chunks, {}, { threads: 1 }); // touch every worker's buffers
+      const m = engine.memory();
+      expect(m.workers).toBe(4);
+      const fourModels = 4 * (m.weightsBytes + m.stateBytes);
+      expect(m.totalBytes).toBe(m.weightsBytes + 4 * m.stateBytes);
+      expect(m.totalBytes).toBeLessThan(fourModels * 0.75);
+      const rssGrowth = process.memoryUsage().rss - rssBefore;
+      console.log(`memory: weights ${(m.weightsBytes / 1e6).toFixed(1)} MB, state ${(m.stateBytes / 1e6).toFixed(1)} MB/worker, reported total ${(m.totalBytes / 1e6).toFixed(1)} MB, four models ${(fourModels / 1e6).toFixed(1)} MB, RSS growth ${(rssGrowth / 1e6).toFixed(1)} MB`);
+      // Generous bound: one copy of the weights plus four states, with 50% slack for allocator overhead.
+      expect(rssGrowth).toBeLessThan(1.5 * m.totalBytes);
+      expect(rssGrowth).toBeLessThan(fourModels);
+    } finally {
+      await engine.dispose();
+    }
+  });
+});
