@@ -36,6 +36,8 @@ export interface SessionHooks {
   /** Reads available memory; injectable for tests. */
   availableMemory?: () => Promise<number | undefined>;
   cores?: number;
+  /** Wraps every engine the session hands to the scheduler (instrumentation, fault injection in tests). */
+  decorateEngine?: (engine: TranscriptionEngine) => TranscriptionEngine;
 }
 
 async function availableMemoryFromSystem(): Promise<number | undefined> {
@@ -119,7 +121,8 @@ export class FleetSession {
       const decodeMs = Date.now() - t0;
       const fallbacks: FallbackRecord[] = [];
       report({ phase: "loading" });
-      const engine = await this.pickEngine(config.engine, config.model, signal, fallbacks);
+      const picked = await this.pickEngine(config.engine, config.model, signal, fallbacks);
+      const engine = this.hooks.decorateEngine ? this.hooks.decorateEngine(picked) : picked;
       throwIfAborted(signal);
 
       const planStarted = Date.now();
@@ -214,14 +217,15 @@ export class FleetSession {
   }
 
   private fallbackFor(engine: TranscriptionEngine, config: FleetConfig): (() => Promise<TranscriptionEngine>) | undefined {
-    if (engine.kind === "local") return this.cloudConfigured() ? async () => this.cloudEngine() : undefined;
+    const decorate = (e: TranscriptionEngine) => (this.hooks.decorateEngine ? this.hooks.decorateEngine(e) : e);
+    if (engine.kind === "local") return this.cloudConfigured() ? async () => decorate(this.cloudEngine()) : undefined;
     if (config.engine === "cloud" && !addonAvailable()) return undefined;
     try {
       resolveModelPath(config.model, config.modelsDir);
     } catch {
       return undefined;
     }
-    return () => this.localEngine(config.model);
+    return async () => decorate(await this.localEngine(config.model));
   }
 
   private async size(engine: TranscriptionEngine, chunks: number, config: FleetConfig): Promise<SizingDecision> {
@@ -231,7 +235,8 @@ export class FleetSession {
     if (engine.kind === "cloud") {
       return sizeWorkers({ chunks, minWorkers: config.minWorkers, maxWorkers: config.maxWorkers, engine: "cloud", cores: this.cores, cloudConcurrency: engine.capacity() });
     }
-    const local = engine as LocalWhisperEngine;
+    const local = this.local ? await this.local.engine : undefined;
+    if (!local) return sizeWorkers({ chunks, minWorkers: config.minWorkers, maxWorkers: config.maxWorkers, engine: "local", cores: this.cores });
     const memory = local.memory();
     const remembered = config.autoAdjust ? (await new StatsStore(config.statsPath).get(statsKey(machineKey(), local.model, local.name)))?.workers : undefined;
     const gpu = local.facts.useGpu && loadAddon().systemInfo().devices.some((d) => d.type === "gpu" || d.type === "igpu");

@@ -1,0 +1,170 @@
+/**
+ * The whole pipeline on real speech: decode → plan → schedule on the real addon → stitch.
+ * The synthetic model's text does not depend on the audio, so these tests assert timing,
+ * coverage, ordering, retries and resumption, never recognition quality.
+ */
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+import { afterAll, describe, expect, it } from "vitest";
+
+import { loadConfig } from "../../src/core/config";
+import type { ChunkRequest, TranscriptionEngine } from "../../src/core/engines/engine";
+import { FleetSession } from "../../src/core/FleetSession";
+import type { Segment, Transcript } from "../../src/core/types";
+import { makeMedia } from "../support/audio";
+import { lj001, model } from "../support/paths";
+
+const home = mkdtempSync(join(tmpdir(), "wf-pipeline-"));
+
+function config(extra: Record<string, string> = {}) {
+  return loadConfig({
+    WHISPER_FLEET_MODEL: model("tiny.en"),
+    WHISPER_FLEET_ENGINE: "local",
+    WHISPER_FLEET_CACHE_DIR: join(home, "cache"),
+    WHISPER_FLEET_STATS: join(home, "stats.json"),
+    WHISPER_FLEET_TMPDIR: home,
+    ...extra,
+  });
+}
+
+function expectOrderedAndSpanning(t: Transcript, slack = 1.0) {
+  const s = t.segments;
+  expect(s.length).toBeGreaterThan(0);
+  for (let i = 0; i < s.length; i++) {
+    expect(s[i].end).toBeGreaterThanOrEqual(s[i].start);
+    if (i > 0) expect(s[i].start).toBeGreaterThanOrEqual(s[i - 1].end);
+  }
+  expect(s[0].start).toBeLessThan(slack);
+  expect(s.at(-1)!.end).toBeGreaterThan(t.source.duration - slack);
+  expect(s.at(-1)!.end).toBeLessThanOrEqual(t.source.duration + 1e-6);
+}
+
+/** Seconds of the timeline covered by segments, as merged intervals (gaps between segments < 2 s closed). */
+function coverage(segments: Segment[]): [number, number][] {
+  const out: [number, number][] = [];
+  for (const s of segments) {
+    const last = out.at(-1);
+    if (last && s.start - last[1] < 2) last[1] = Math.max(last[1], s.end);
+    else out.push([s.start, s.end]);
+  }
+  return out;
+}
+
+/** Counts engine calls and can make chosen attempts hang until aborted (a stuck worker). */
+function instrument(hang: (index: number, call: number) => boolean = () => false) {
+  const calls = new Map<number, number>();
+  const decorate = (engine: TranscriptionEngine): TranscriptionEngine => ({
+    kind: engine.kind,
+    name: engine.name,
+    model: engine.model,
+    capacity: () => engine.capacity(),
+    resize: engine.resize?.bind(engine),
+    dispose: () => engine.dispose(),
+    transcribeChunk: (req: ChunkRequest) => {
+      const n = (calls.get(req.chunk.index) ?? 0) + 1;
+      calls.set(req.chunk.index, n);
+      if (hang(req.chunk.index, n)) {
+        return new Promise((_, reject) => req.signal.addEventListener("abort", () => reject(Object.assign(new Error("stuck"), { code: "ABORTED" })), { once: true }));
+      }
+      return engine.transcribeChunk(req);
+    },
+  });
+  return { calls, decorate, total: () => [...calls.values()].reduce((a, b) => a + b, 0) };
+}
+
+describe("pipeline on real speech", () => {
+  const sessions: FleetSession[] = [];
+  const make = (extra: Record<string, string> = {}, hooks = {}) => {
+    const s = new FleetSession(config(extra), hooks);
+    sessions.push(s);
+    return s;
+  };
+  afterAll(async () => {
+    for (const s of sessions) await s.dispose();
+  });
+
+  it("transcribes the 20-minute LJ001 in parallel chunks into one ordered transcript spanning the file", async () => {
+    const s = make({ WHISPER_FLEET_CACHE: "false" });
+    const phases = new Set<string>();
+    const t = await s.transcribeFile(lj001, { onProgress: (p) => phases.add(p.phase) });
+    expect(t.source.duration).toBeGreaterThan(1190);
+    expect(t.gaps).toEqual([]);
+    expect(t.metrics!.chunks).toHaveLength(4);
+    expect(t.metrics!.workers.initial).toBeGreaterThanOrEqual(2);
+    expectOrderedAndSpanning(t);
+    expect(coverage(t.segments)).toHaveLength(1);
+    expect([...phases]).toEqual(expect.arrayContaining(["decoding", "planning", "transcribing", "stitching", "done"]));
+    const fraction = (t.metrics!.decodeMs + t.metrics!.planMs + t.metrics!.stitchMs) / t.metrics!.wallMs;
+    console.log(`LJ001 tiny.en: ${(t.metrics!.wallMs / 1000).toFixed(1)} s wall, ${t.metrics!.realtimeFactor.toFixed(1)}x realtime, decode+plan+stitch ${(fraction * 100).toFixed(1)}%`);
+  });
+
+  it("one chunk or many: the same timeline coverage", async () => {
+    const clip = makeMedia("lj001-240s.flac", ["-i", lj001, "-t", "240"]);
+    const one = await make({ WHISPER_FLEET_CACHE: "false", CHUNK_SECONDS: "300" }).transcribeFile(clip);
+    const many = await make({ WHISPER_FLEET_CACHE: "false", CHUNK_SECONDS: "60" }).transcribeFile(clip);
+    expect(one.metrics!.chunks).toHaveLength(1);
+    expect(many.metrics!.chunks).toHaveLength(4);
+    expectOrderedAndSpanning(one);
+    expectOrderedAndSpanning(many);
+    const a = coverage(one.segments);
+    const b = coverage(many.segments);
+    expect(a).toHaveLength(1);
+    expect(b).toHaveLength(1);
+    expect(b[0][0]).toBeCloseTo(a[0][0], 0);
+    expect(b[0][1]).toBeCloseTo(a[0][1], 0);
+  });
+
+  it("retries a chunk that timed out and still delivers the whole transcript", async () => {
+    const clip = makeMedia("lj001-120s.flac", ["-i", lj001, "-t", "120"]);
+    const probe = instrument((index, call) => index === 1 && call === 1);
+    const s = make({ WHISPER_FLEET_CACHE: "false", CHUNK_SECONDS: "40", WORKER_TIMEOUT: "8", AUTO_ADJUST: "false" }, { decorateEngine: probe.decorate });
+    const t = await s.transcribeFile(clip);
+    expect(t.gaps).toEqual([]);
+    expect(probe.calls.get(1)).toBe(2);
+    expect(t.metrics!.retries).toBe(1);
+    expect(t.metrics!.chunks.find((c) => c.index === 1)!.attempts).toBe(2);
+    expectOrderedAndSpanning(t);
+  });
+
+  it("a chunk that never finishes becomes a named gap; every other chunk is kept", async () => {
+    const clip = makeMedia("lj001-120s.flac", ["-i", lj001, "-t", "120"]);
+    const probe = instrument((index) => index === 2);
+    const s = make({ WHISPER_FLEET_CACHE: "false", CHUNK_SECONDS: "40", WORKER_TIMEOUT: "3", AUTO_ADJUST: "false" }, { decorateEngine: probe.decorate });
+    const t = await s.transcribeFile(clip);
+    expect(t.gaps).toHaveLength(1);
+    expect(t.gaps[0]).toMatchObject({ chunk: 2, code: "CHUNK_TIMEOUT" });
+    expect(probe.calls.get(2)).toBe(3);
+    expect(t.segments.some((seg) => seg.chunk === 0)).toBe(true);
+    expect(t.segments.some((seg) => seg.chunk === 1)).toBe(true);
+    expect(t.fallbacks.some((f) => f.to === "1 worker")).toBe(true);
+  });
+
+  it("resumes after a cancel without recomputing finished chunks, and an identical re-run returns at once", async () => {
+    const clip = makeMedia("lj001-120s.flac", ["-i", lj001, "-t", "120"]);
+    const first = instrument();
+    const s1 = make({ CHUNK_SECONDS: "30", AUTO_ADJUST: "false", WHISPER_FLEET_WORKERS: "1" }, { decorateEngine: first.decorate });
+    const controller = new AbortController();
+    const cancelled = s1.transcribeFile(clip, {
+      signal: controller.signal,
+      onProgress: (p) => {
+        if (p.phase === "transcribing" && p.chunks.done >= 2) controller.abort();
+      },
+    });
+    await expect(cancelled).rejects.toMatchObject({ code: "ABORTED" });
+    const finished = first.total() - 1; // the chunk running at cancel time did not finish
+    expect(finished).toBeGreaterThanOrEqual(2);
+
+    const second = instrument();
+    const t2 = await make({ CHUNK_SECONDS: "30", AUTO_ADJUST: "false" }, { decorateEngine: second.decorate }).transcribeFile(clip);
+    expect(t2.metrics!.cachedChunks).toBe(finished);
+    expect(second.total()).toBe(t2.metrics!.chunks.length - finished);
+    expectOrderedAndSpanning(t2);
+
+    const third = instrument();
+    const t3 = await make({ CHUNK_SECONDS: "30", AUTO_ADJUST: "false" }, { decorateEngine: third.decorate }).transcribeFile(clip);
+    expect(third.total()).toBe(0);
+    expect(t3.segments).toEqual(t2.segments);
+  });
+});
