@@ -82,7 +82,7 @@ export class FleetSession {
   cloudEngine(): TranscriptionEngine {
     if (!this.config.cloud.endpoints.length)
       throw new FleetError("CLOUD_NOT_CONFIGURED", "The cloud engine needs an OpenAI API key or an OpenAI-compatible base URL.");
-    return (this.cloud ??= createCloudEngine(this.config.cloud, this.config.ffmpegPath ? this.config.ffmpegPath : this.ffmpegInfo().path));
+    return (this.cloud ??= createCloudEngine(this.config.cloud, this.ffmpegInfo().path, this.config.timeoutSeconds * 1000));
   }
 
   private cloudConfigured(): boolean {

@@ -39,8 +39,8 @@ export interface OpenAIEngineOptions {
   backoffMs?: number;
 }
 
-export function createCloudEngine(cloud: FleetConfig["cloud"], ffmpeg: string): OpenAIEngine {
-  return new OpenAIEngine({ model: cloud.model, endpoints: cloud.endpoints, requestsPerMinute: cloud.requestsPerMinute, maxRetries: cloud.maxRetries, ffmpeg });
+export function createCloudEngine(cloud: FleetConfig["cloud"], ffmpeg: string, timeoutMs?: number): OpenAIEngine {
+  return new OpenAIEngine({ model: cloud.model, endpoints: cloud.endpoints, requestsPerMinute: cloud.requestsPerMinute, maxRetries: cloud.maxRetries, ffmpeg, timeoutMs });
 }
 
 function supportsTimestamps(model: string): boolean {
@@ -91,12 +91,15 @@ export class OpenAIEngine implements TranscriptionEngine {
     const { signal } = request;
     const started = Date.now();
     const upload = await this.encode(request);
+    // Built once, before any rate-limit slot is taken, so the slot is spent on sending.
+    const file = () => toFile(upload, `chunk-${request.chunk.index}.mp3`, { type: "audio/mpeg" });
     let attempt = 0;
     const failedEndpoints = new Set<Endpoint>();
     for (;;) {
       if (signal.aborted) throw abortError();
       const endpoint = this.pick(failedEndpoints) ?? this.endpoints[0];
       try {
+        const upload = await file();
         const body = await endpoint.limit(async () => {
           endpoint.active++;
           try {
@@ -129,9 +132,8 @@ export class OpenAIEngine implements TranscriptionEngine {
     }
   }
 
-  private async send(endpoint: Endpoint, upload: Buffer, request: ChunkRequest): Promise<unknown> {
-    const { options, chunk } = request;
-    const file = await toFile(upload, `chunk-${chunk.index}.mp3`, { type: "audio/mpeg" });
+  private async send(endpoint: Endpoint, file: Awaited<ReturnType<typeof toFile>>, request: ChunkRequest): Promise<unknown> {
+    const { options } = request;
     const verbose = supportsTimestamps(this.model);
     const params = {
       file,
