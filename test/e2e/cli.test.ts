@@ -1,0 +1,94 @@
+/** The command-line front end, in process: real core, real addon, real ffmpeg. */
+import { mkdirSync, mkdtempSync, readFileSync, symlinkSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+import { parseSync } from "subtitle";
+import { describe, expect, it } from "vitest";
+
+import { EXIT, main } from "../../src/cli/main";
+import { jfkWav, lj001, model } from "../support/paths";
+
+function sink() {
+  const chunks: string[] = [];
+  return { stream: { isTTY: false, write: (s: string) => (chunks.push(String(s)), true) } as unknown as NodeJS.WriteStream, text: () => chunks.join("") };
+}
+
+async function run(args: string[], env: Record<string, string> = {}) {
+  const out = sink();
+  const err = sink();
+  const home = mkdtempSync(join(tmpdir(), "wf-cli-"));
+  const code = await main(args, { stdout: out.stream, stderr: err.stream, env: { WHISPER_FLEET_HOME: home, WHISPER_FLEET_TMPDIR: home, ...env } });
+  return { code, stdout: out.text(), stderr: err.text(), home };
+}
+
+describe("whisper-fleet CLI", () => {
+  it("transcribes to SRT in a file, with plain progress lines when not on a terminal", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "wf-cli-out-"));
+    const out = join(dir, "jfk.srt");
+    const r = await run(["transcribe", jfkWav, "--engine", "local", "--model", model("tiny.en"), "--format", "srt", "--out", out]);
+    expect(r.code).toBe(EXIT.ok);
+    expect(r.stderr).toMatch(/Transcribing jfk\.wav · \d+\/1 chunks/);
+    expect(r.stderr).toMatch(/jfk\.wav: \d+ segments, 11\.0 s of audio/);
+    const cues = parseSync(readFileSync(out, "utf8")).filter((n) => n.type === "cue");
+    expect(cues.length).toBeGreaterThan(0);
+  });
+
+  it("prints JSON to stdout with times in seconds on the file's timeline", async () => {
+    const r = await run(["transcribe", jfkWav, "--model", model("tiny.en"), "--format", "json", "--quiet", "--workers", "1"]);
+    expect(r.code).toBe(EXIT.ok);
+    const json = JSON.parse(r.stdout);
+    expect(json.segments[0]).toMatchObject({ start: expect.any(Number), end: expect.any(Number), text: expect.any(String) });
+    expect(json.segments.at(-1).end).toBeLessThanOrEqual(11.01);
+    expect(r.stderr).toBe("");
+  });
+
+  it("uses the first installed model when none is configured, and says how to get one when there is none", async () => {
+    const models = mkdtempSync(join(tmpdir(), "wf-models-"));
+    const none = await run(["transcribe", jfkWav, "--quiet"], { WHISPER_FLEET_MODELS_DIR: models, WHISPER_FLEET_ENGINE: "local" });
+    expect(none.code).toBe(EXIT.failed);
+    expect(none.stderr).toContain("MODEL_NOT_FOUND");
+    expect(none.stderr).toContain("whisper-fleet models download");
+    symlinkSync(model("tiny.en"), join(models, "ggml-tiny.en.bin"));
+    const ok = await run(["transcribe", jfkWav, "--quiet", "--format", "txt"], { WHISPER_FLEET_MODELS_DIR: models });
+    expect(ok.code).toBe(EXIT.ok);
+    expect(ok.stdout).toContain("Printing");
+    const list = await run(["models", "list"], { WHISPER_FLEET_MODELS_DIR: models });
+    expect(list.stdout).toMatch(/✓ tiny\.en/);
+    expect(list.stdout).toMatch(/ {2}large-v3-turbo /);
+  });
+
+  it("exit codes scripts can use: usage 2, failure 1", async () => {
+    expect((await run([])).code).toBe(EXIT.usage);
+    expect((await run(["frobnicate"])).code).toBe(EXIT.usage);
+    expect((await run(["transcribe"])).code).toBe(EXIT.usage);
+    expect((await run(["transcribe", jfkWav, "--format", "docx"])).code).toBe(EXIT.usage);
+    const bad = await run(["transcribe", jfkWav, "--workers", "0", "--model", model("tiny.en")]);
+    expect(bad.code).toBe(EXIT.usage);
+    expect(bad.stderr).toContain("WHISPER_FLEET_WORKERS");
+    const missing = await run(["transcribe", "/nope/missing.wav", "--model", model("tiny.en")]);
+    expect(missing.code).toBe(EXIT.failed);
+    expect(missing.stderr).toContain("FILE_NOT_FOUND");
+  });
+
+  it("writes one output per input next to the sources' names in --out", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "wf-cli-multi-"));
+    mkdirSync(dir, { recursive: true });
+    const r = await run(["transcribe", jfkWav, join(dirname(jfkWav), "jfk.mp3"), "--model", model("tiny.en"), "--format", "vtt", "--out", dir, "--quiet"]);
+    expect(r.code).toBe(EXIT.ok);
+    expect(readFileSync(join(dir, "jfk.vtt"), "utf8").startsWith("WEBVTT")).toBe(true);
+  });
+
+  it("Ctrl-C cancels cleanly with exit 130", async () => {
+    const pending = run(["transcribe", lj001, "--model", model("tiny.en"), "--quiet", "--no-cache"]);
+    await new Promise((r) => setTimeout(r, 4000));
+    process.emit("SIGINT");
+    const r = await pending;
+    expect(r.code).toBe(EXIT.cancelled);
+    expect(r.stderr).toContain("Cancelling");
+  });
+});
+
+function dirname(p: string): string {
+  return p.slice(0, p.lastIndexOf("/"));
+}
