@@ -16,7 +16,7 @@ const common = {
 };
 
 await build({ ...common, entryPoints: { cli: "src/cli/run.ts" }, outdir: "dist" });
-await build({ ...common, entryPoints: { "engine-host": "src/host/engineHost.ts" }, outdir: "dist" }).catch((error) => {
-  if (!String(error).includes("engineHost")) throw error;
-});
-console.log("Built dist/cli.js");
+// The engine host ships inside the extension's assets (Raycast copies assets/ as is), bundled
+// whole so it needs no node_modules at run time.
+await build({ ...common, external: [], sourcemap: false, entryPoints: { "engine-host": "src/host/engineHost.ts" }, outdir: "assets/engine-host" });
+console.log("Built dist/cli.js and assets/engine-host/engine-host.js");

@@ -23,7 +23,19 @@ if (!existsSync(join(source, "CMakeLists.txt"))) {
   process.exit(1);
 }
 if (!existsSync(toolPath("whisper-server")) || !existsSync(toolPath("whisper-cli")) || process.argv.includes("--force")) {
-  run(["-S", source, "-B", out, "-DCMAKE_BUILD_TYPE=Release", "-DBUILD_SHARED_LIBS=OFF", "-DWHISPER_BUILD_TESTS=OFF", "-DWHISPER_BUILD_EXAMPLES=ON", "-DWHISPER_BUILD_SERVER=ON", "-DWHISPER_SDL2=OFF", "-DWHISPER_CURL=OFF"]);
+  run([
+    "-S",
+    source,
+    "-B",
+    out,
+    "-DCMAKE_BUILD_TYPE=Release",
+    "-DBUILD_SHARED_LIBS=OFF",
+    "-DWHISPER_BUILD_TESTS=OFF",
+    "-DWHISPER_BUILD_EXAMPLES=ON",
+    "-DWHISPER_BUILD_SERVER=ON",
+    "-DWHISPER_SDL2=OFF",
+    "-DWHISPER_CURL=OFF",
+  ]);
   run(["--build", out, "--config", "Release", "--parallel", String(availableParallelism()), "--target", "whisper-cli", "whisper-server"]);
 }
 console.log(`whisper-cli and whisper-server in ${join(out, "bin")}`);

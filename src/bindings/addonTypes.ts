@@ -33,8 +33,7 @@ export interface NativeMemory {
 }
 
 export type NativeChunk =
-  | { index: number; offsetMs: number; pcm: Float32Array }
-  | { index: number; offsetMs: number; path: string; sampleOffset: number; sampleCount: number };
+  { index: number; offsetMs: number; pcm: Float32Array } | { index: number; offsetMs: number; path: string; sampleOffset: number; sampleCount: number };
 
 export interface NativeDecodeOptions {
   threads?: number;
@@ -105,12 +104,7 @@ export interface NativeWhisperModel {
   facts(): NativeModelFacts;
   resize(workers: number): Promise<{ workers: number; stateBytes: number }>;
   /** Results arrive in completion order; each chunk's `index` says which it is. */
-  transcribe(
-    jobId: number,
-    chunks: NativeChunk[],
-    options: NativeDecodeOptions,
-    onEvent?: (event: NativeJobEvent) => void,
-  ): Promise<NativeChunkResult[]>;
+  transcribe(jobId: number, chunks: NativeChunk[], options: NativeDecodeOptions, onEvent?: (event: NativeJobEvent) => void): Promise<NativeChunkResult[]>;
   abort(jobId: number): void;
   memory(): NativeMemory;
   dispose(): Promise<void>;

@@ -115,7 +115,8 @@ async function transcribeCommand(args: string[], io: Io): Promise<number> {
     },
   });
   if (positionals.length === 0) throw new FleetError("INVALID_ARGUMENT", "No input file given.", { hint: "Usage: whisper-fleet transcribe <files...>" });
-  if (values.format && !isOutputFormat(values.format)) throw new FleetError("INVALID_ARGUMENT", `--format must be one of ${OUTPUT_FORMATS.join(", ")}, not "${values.format}".`);
+  if (values.format && !isOutputFormat(values.format))
+    throw new FleetError("INVALID_ARGUMENT", `--format must be one of ${OUTPUT_FORMATS.join(", ")}, not "${values.format}".`);
   const flags: ConfigSource = {
     WHISPER_FLEET_ENGINE: values.engine,
     WHISPER_FLEET_MODEL: values.model,
@@ -198,14 +199,18 @@ async function modelsCommand(args: string[], io: Io): Promise<number> {
       io.stdout.write(`Models in ${config.modelsDir}\n`);
       for (const m of MODEL_CATALOG) {
         const have = installed.find((i) => i.path.endsWith(m.file));
-        io.stdout.write(`${have ? "✓" : " "} ${m.name.padEnd(22)} ${String(m.diskMB).padStart(5)} MB disk  ~${String(m.memoryMB).padStart(5)} MB RAM  ${m.multilingual ? "multilingual" : "English    "}  ${m.note}\n`);
+        io.stdout.write(
+          `${have ? "✓" : " "} ${m.name.padEnd(22)} ${String(m.diskMB).padStart(5)} MB disk  ~${String(m.memoryMB).padStart(5)} MB RAM  ${m.multilingual ? "multilingual" : "English    "}  ${m.note}\n`,
+        );
       }
-      for (const i of installed.filter((i) => !MODEL_CATALOG.some((m) => i.path.endsWith(m.file)))) io.stdout.write(`✓ ${i.name.padEnd(22)} ${String(Math.round(i.bytes / 1e6)).padStart(5)} MB (imported)\n`);
+      for (const i of installed.filter((i) => !MODEL_CATALOG.some((m) => i.path.endsWith(m.file))))
+        io.stdout.write(`✓ ${i.name.padEnd(22)} ${String(Math.round(i.bytes / 1e6)).padStart(5)} MB (imported)\n`);
       return EXIT.ok;
     }
     case "download": {
       const entry = name ? catalogModel(name) : undefined;
-      if (!entry) throw new FleetError("INVALID_ARGUMENT", `Unknown model "${name ?? ""}".`, { hint: `Choose one of: ${MODEL_CATALOG.map((m) => m.name).join(", ")}` });
+      if (!entry)
+        throw new FleetError("INVALID_ARGUMENT", `Unknown model "${name ?? ""}".`, { hint: `Choose one of: ${MODEL_CATALOG.map((m) => m.name).join(", ")}` });
       const dest = join(config.modelsDir, entry.file);
       let lastPct = -1;
       const result = await downloadModel({
@@ -223,7 +228,11 @@ async function modelsCommand(args: string[], io: Io): Promise<number> {
     }
     case "verify": {
       const targets = name ? installed.filter((i) => i.name === name || i.path.endsWith(`ggml-${name}.bin`)) : installed;
-      if (!targets.length) throw new FleetError("MODEL_NOT_FOUND", name ? `Model "${name}" is not installed in ${config.modelsDir}.` : `No model is installed in ${config.modelsDir}.`);
+      if (!targets.length)
+        throw new FleetError(
+          "MODEL_NOT_FOUND",
+          name ? `Model "${name}" is not installed in ${config.modelsDir}.` : `No model is installed in ${config.modelsDir}.`,
+        );
       let bad = 0;
       for (const t of targets) {
         const entry = MODEL_CATALOG.find((m) => t.path.endsWith(m.file));

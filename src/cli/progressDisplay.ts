@@ -57,7 +57,8 @@ class TtyDisplay implements ProgressDisplay {
       this.lanes.push(this.multi.create(100, 0, { label: `Worker ${String(id + 1).padStart(2)}`, info: "idle" }));
     }
     s.workers.forEach((w, i) => {
-      const info = w.state === "busy" || w.state === "retrying" ? `chunk ${(w.chunk ?? 0) + 1}/${s.chunks.total}${w.state === "retrying" ? " (retry)" : ""}` : w.state;
+      const info =
+        w.state === "busy" || w.state === "retrying" ? `chunk ${(w.chunk ?? 0) + 1}/${s.chunks.total}${w.state === "retrying" ? " (retry)" : ""}` : w.state;
       this.lanes[i].update(Math.round(w.percent), { label: `Worker ${String(i + 1).padStart(2)}`, info });
     });
     this.overall ??= this.multi.create(100, 0, { label: "Overall  ", info: "" });

@@ -90,7 +90,12 @@ export class FleetSession {
   }
 
   /** Picks the engine for `choice`; `auto` prefers local and falls back to cloud, recording why. */
-  private async pickEngine(choice: EngineChoice, model: string | undefined, signal: AbortSignal | undefined, fallbacks: FallbackRecord[]): Promise<TranscriptionEngine> {
+  private async pickEngine(
+    choice: EngineChoice,
+    model: string | undefined,
+    signal: AbortSignal | undefined,
+    fallbacks: FallbackRecord[],
+  ): Promise<TranscriptionEngine> {
     if (choice === "cloud") return this.cloudEngine();
     try {
       return await this.localEngine(model, signal);
@@ -106,7 +111,15 @@ export class FleetSession {
     const config = { ...this.config, ...options.overrides };
     const { signal, onProgress } = options;
     const t0 = Date.now();
-    const base = { file: path, engine: config.engine, workers: [], activeWorkers: 0, chunks: { done: 0, total: 0, failed: 0, cached: 0, running: 0 }, audio: { done: 0, total: 0 }, speed: { chunksPerMinute: 0, realtimeFactor: 0 } };
+    const base = {
+      file: path,
+      engine: config.engine,
+      workers: [],
+      activeWorkers: 0,
+      chunks: { done: 0, total: 0, failed: 0, cached: 0, running: 0 },
+      audio: { done: 0, total: 0 },
+      speed: { chunksPerMinute: 0, realtimeFactor: 0 },
+    };
     const report = (p: Partial<ProgressSnapshot>) => onProgress?.({ ...base, elapsedSeconds: (Date.now() - t0) / 1000, phase: "decoding", ...p });
     throwIfAborted(signal);
     report({ phase: "probing" });
@@ -175,7 +188,9 @@ export class FleetSession {
       const stitchMs = Date.now() - stitchStarted;
 
       if (schedule.best && schedule.engine.kind === "local" && config.autoAdjust) {
-        await stats.remember(statsKey(machineKey(), schedule.engine.model, schedule.engine.name), schedule.best.workers, schedule.best.throughput).catch(() => undefined);
+        await stats
+          .remember(statsKey(machineKey(), schedule.engine.model, schedule.engine.name), schedule.best.workers, schedule.best.throughput)
+          .catch(() => undefined);
       }
       const languages = new Map<string, number>();
       for (const r of schedule.results.values()) if (r.language) languages.set(r.language, (languages.get(r.language) ?? 0) + (r.end - r.start));
@@ -198,7 +213,13 @@ export class FleetSession {
         chunks: schedule.metrics,
         suggestion: suggest(media.duration, chunkSeconds, schedule.best?.workers ?? schedule.workers.final),
       };
-      onProgress?.({ ...base, phase: "done", elapsedSeconds: wallMs / 1000, chunks: { done: schedule.results.size, total: plan.chunks.length, failed: schedule.failures.size, cached: schedule.cached, running: 0 }, audio: { done: media.duration, total: media.duration } });
+      onProgress?.({
+        ...base,
+        phase: "done",
+        elapsedSeconds: wallMs / 1000,
+        chunks: { done: schedule.results.size, total: plan.chunks.length, failed: schedule.failures.size, cached: schedule.cached, running: 0 },
+        audio: { done: media.duration, total: media.duration },
+      });
       return {
         source: { path, duration: media.duration },
         language,
@@ -230,16 +251,33 @@ export class FleetSession {
 
   private async size(engine: TranscriptionEngine, chunks: number, config: FleetConfig): Promise<SizingDecision> {
     if (config.workers !== undefined) {
-      return { workers: config.workers, ceiling: config.workers, threadsPerWorker: Math.max(1, Math.floor(this.cores / config.workers)), steps: [{ rule: "forced", value: config.workers, note: `--workers ${config.workers}` }], explanation: `${config.workers} worker(s), set explicitly` };
+      return {
+        workers: config.workers,
+        ceiling: config.workers,
+        threadsPerWorker: Math.max(1, Math.floor(this.cores / config.workers)),
+        steps: [{ rule: "forced", value: config.workers, note: `--workers ${config.workers}` }],
+        explanation: `${config.workers} worker(s), set explicitly`,
+      };
     }
     if (engine.kind === "cloud") {
-      return sizeWorkers({ chunks, minWorkers: config.minWorkers, maxWorkers: config.maxWorkers, engine: "cloud", cores: this.cores, cloudConcurrency: engine.capacity() });
+      return sizeWorkers({
+        chunks,
+        minWorkers: config.minWorkers,
+        maxWorkers: config.maxWorkers,
+        engine: "cloud",
+        cores: this.cores,
+        cloudConcurrency: engine.capacity(),
+      });
     }
     const local = this.local ? await this.local.engine : undefined;
     if (!local) return sizeWorkers({ chunks, minWorkers: config.minWorkers, maxWorkers: config.maxWorkers, engine: "local", cores: this.cores });
     const memory = local.memory();
     const remembered = config.autoAdjust ? (await new StatsStore(config.statsPath).get(statsKey(machineKey(), local.model, local.name)))?.workers : undefined;
-    const gpu = local.facts.useGpu && loadAddon().systemInfo().devices.some((d) => d.type === "gpu" || d.type === "igpu");
+    const gpu =
+      local.facts.useGpu &&
+      loadAddon()
+        .systemInfo()
+        .devices.some((d) => d.type === "gpu" || d.type === "igpu");
     return sizeWorkers({
       chunks,
       minWorkers: config.minWorkers,
@@ -272,8 +310,11 @@ function suggest(duration: number, chunkSeconds: number, workers: number): JobMe
   const chunks = Math.ceil(duration / chunkSeconds);
   if (duration > chunkSeconds && chunks < workers * 2) {
     const better = Math.max(60, Math.round(duration / (workers * 2) / 30) * 30);
-    return { chunkSeconds: better, workers, why: `${chunks} chunk(s) for ${workers} worker(s) leaves workers idle at the end; ~${better} s chunks balance better` };
+    return {
+      chunkSeconds: better,
+      workers,
+      why: `${chunks} chunk(s) for ${workers} worker(s) leaves workers idle at the end; ~${better} s chunks balance better`,
+    };
   }
   return { chunkSeconds, workers, why: "the plan kept every worker busy" };
 }
-

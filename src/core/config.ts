@@ -99,17 +99,22 @@ function endpoints(src: ConfigSource): CloudEndpoint[] {
   const perEndpoint = int(src, "WHISPER_FLEET_CLOUD_CONCURRENCY", 4, 1, 64);
   const list = str(src, "WHISPER_FLEET_CLOUD_ENDPOINTS");
   if (list) {
-    return list.split(/[,\n]/).map((item) => item.trim()).filter(Boolean).map((item) => {
-      const [url, c] = item.split("|");
-      try {
-        new URL(url);
-      } catch {
-        fail("WHISPER_FLEET_CLOUD_ENDPOINTS", item, "a comma-separated list of URLs (optionally url|concurrency)");
-      }
-      const concurrency = c === undefined ? perEndpoint : Number(c);
-      if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64) fail("WHISPER_FLEET_CLOUD_ENDPOINTS", item, "url|concurrency with concurrency 1..64");
-      return { baseURL: url, apiKey, concurrency };
-    });
+    return list
+      .split(/[,\n]/)
+      .map((item) => item.trim())
+      .filter(Boolean)
+      .map((item) => {
+        const [url, c] = item.split("|");
+        try {
+          new URL(url);
+        } catch {
+          fail("WHISPER_FLEET_CLOUD_ENDPOINTS", item, "a comma-separated list of URLs (optionally url|concurrency)");
+        }
+        const concurrency = c === undefined ? perEndpoint : Number(c);
+        if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64)
+          fail("WHISPER_FLEET_CLOUD_ENDPOINTS", item, "url|concurrency with concurrency 1..64");
+        return { baseURL: url, apiKey, concurrency };
+      });
   }
   const baseURL = str(src, "OPENAI_BASE_URL");
   if (baseURL) {

@@ -35,6 +35,7 @@ export const ERROR_CODES = [
   // scheduling
   "CHUNK_TIMEOUT",
   "ENGINE_UNAVAILABLE",
+  "ENGINE_CRASHED",
   // cloud
   "CLOUD_AUTH",
   "CLOUD_QUOTA",
@@ -111,6 +112,7 @@ const DEFAULT_HINTS: Partial<Record<ErrorCode, string>> = {
   CLOUD_QUOTA: "Add credit to the OpenAI account or switch to the local engine.",
   CLOUD_NOT_CONFIGURED: "Set an OpenAI API key or a compatible base URL to use the cloud engine.",
   CONFIG_INVALID: "Fix the setting named above.",
+  ENGINE_CRASHED: "Try again; if it keeps happening, use fewer workers or a smaller model.",
   DISK_FULL: "Free some disk space and try again.",
 };
 

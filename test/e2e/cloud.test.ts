@@ -38,12 +38,29 @@ function jfkAudio(): DecodedAudio {
 const wholeChunk = (index = 0): PlannedChunk => ({ index, start: 0, end: 11, overlapBefore: 0, overlapAfter: 0, ownStart: 0, ownEnd: 11 });
 
 function engine(url: string, extra: Partial<ConstructorParameters<typeof OpenAIEngine>[0]> = {}) {
-  return new OpenAIEngine({ model: "whisper-1", endpoints: [{ baseURL: url, apiKey: "test", concurrency: 2 }], requestsPerMinute: 6000, maxRetries: 3, ffmpeg: resolveFfmpeg().path, timeoutMs: 20_000, backoffMs: 50, ...extra });
+  return new OpenAIEngine({
+    model: "whisper-1",
+    endpoints: [{ baseURL: url, apiKey: "test", concurrency: 2 }],
+    requestsPerMinute: 6000,
+    maxRetries: 3,
+    ffmpeg: resolveFfmpeg().path,
+    timeoutMs: 20_000,
+    backoffMs: 50,
+    ...extra,
+  });
 }
 
 function session(extra: Record<string, string>) {
   return new FleetSession(
-    loadConfig({ WHISPER_FLEET_ENGINE: "cloud", WHISPER_FLEET_CACHE: "false", WHISPER_FLEET_STATS: join(home, "stats.json"), WHISPER_FLEET_TMPDIR: home, OPENAI_API_KEY: "test", WHISPER_FLEET_RPM: "6000", ...extra }),
+    loadConfig({
+      WHISPER_FLEET_ENGINE: "cloud",
+      WHISPER_FLEET_CACHE: "false",
+      WHISPER_FLEET_STATS: join(home, "stats.json"),
+      WHISPER_FLEET_TMPDIR: home,
+      OPENAI_API_KEY: "test",
+      WHISPER_FLEET_RPM: "6000",
+      ...extra,
+    }),
   );
 }
 
@@ -102,7 +119,12 @@ describe("faults between us and the server", () => {
   it("times out a hanging response and retries it", async () => {
     const proxy = await startFaultProxy(server.url, ["hang"]);
     try {
-      const t = await engine(proxy.url, { timeoutMs: 1500 }).transcribeChunk({ chunk: wholeChunk(), audio: jfkAudio(), options: {}, signal: new AbortController().signal });
+      const t = await engine(proxy.url, { timeoutMs: 1500 }).transcribeChunk({
+        chunk: wholeChunk(),
+        audio: jfkAudio(),
+        options: {},
+        signal: new AbortController().signal,
+      });
       expect(t.segments.length).toBeGreaterThan(0);
       expect(proxy.arrivals).toHaveLength(2);
     } finally {
@@ -119,7 +141,9 @@ describe("faults between us and the server", () => {
     const proxy = await startFaultProxy(server.url, [fault, fault, fault, fault]);
     try {
       const t0 = Date.now();
-      const error = await engine(proxy.url).transcribeChunk({ chunk: wholeChunk(), audio: jfkAudio(), options: {}, signal: new AbortController().signal }).catch((e: unknown) => e);
+      const error = await engine(proxy.url)
+        .transcribeChunk({ chunk: wholeChunk(), audio: jfkAudio(), options: {}, signal: new AbortController().signal })
+        .catch((e: unknown) => e);
       expect(error).toMatchObject({ code, retryable: false });
       expect((error as { hint?: string }).hint ?? (error as Error).message).toBeTruthy();
       expect(proxy.arrivals).toHaveLength(1);
@@ -131,11 +155,22 @@ describe("faults between us and the server", () => {
 
   it("never sends faster than the configured request rate", async () => {
     const ok = { status: 200, body: { text: "ok", segments: [{ start: 0, end: 1, text: "ok" }] } };
-    const proxy = await startFaultProxy(server.url, Array.from({ length: 10 }, () => ok));
+    const proxy = await startFaultProxy(
+      server.url,
+      Array.from({ length: 10 }, () => ok),
+    );
     try {
-      const e = new OpenAIEngine({ model: "whisper-1", endpoints: [{ baseURL: proxy.url, apiKey: "t", concurrency: 10 }], requestsPerMinute: 240, maxRetries: 0, ffmpeg: resolveFfmpeg().path });
+      const e = new OpenAIEngine({
+        model: "whisper-1",
+        endpoints: [{ baseURL: proxy.url, apiKey: "t", concurrency: 10 }],
+        requestsPerMinute: 240,
+        maxRetries: 0,
+        ffmpeg: resolveFfmpeg().path,
+      });
       const audio = jfkAudio();
-      await Promise.all(Array.from({ length: 10 }, (_, i) => e.transcribeChunk({ chunk: wholeChunk(i), audio, options: {}, signal: new AbortController().signal })));
+      await Promise.all(
+        Array.from({ length: 10 }, (_, i) => e.transcribeChunk({ chunk: wholeChunk(i), audio, options: {}, signal: new AbortController().signal })),
+      );
       expect(proxy.arrivals).toHaveLength(10);
       // 240 per minute: the limiter releases one request every 250 ms. Arrivals carry the HTTP
       // client's jitter (tens of ms on a loaded 2-core machine), but never accumulate it: over any

@@ -32,7 +32,11 @@ beforeAll(async () => {
     const m = /bytes=(\d+)-/.exec(req.headers.range ?? "");
     const start = m ? Number(m[1]) : 0;
     if (start >= total) return void res.writeHead(416, { "content-range": `bytes */${total}` }).end();
-    res.writeHead(m ? 206 : 200, { "content-length": String(total - start), "accept-ranges": "bytes", ...(m ? { "content-range": `bytes ${start}-${total - 1}/${total}` } : {}) });
+    res.writeHead(m ? 206 : 200, {
+      "content-length": String(total - start),
+      "accept-ranges": "bytes",
+      ...(m ? { "content-range": `bytes ${start}-${total - 1}/${total}` } : {}),
+    });
     const stream = createReadStream(file, { start });
     let sent = 0;
     stream.on("data", (chunk) => {
@@ -58,7 +62,9 @@ describe("model downloader", () => {
     const dest = join(dir, "model.bin");
     cutAfter = 100_000;
     ranges.length = 0;
-    const first = await downloadModel({ url: `${base}/synthetic-tiny.en.bin.gz`, dest, expected: { algorithm: "sha256", digest: sha256 } }).catch((e: unknown) => e);
+    const first = await downloadModel({ url: `${base}/synthetic-tiny.en.bin.gz`, dest, expected: { algorithm: "sha256", digest: sha256 } }).catch(
+      (e: unknown) => e,
+    );
     expect(first).toMatchObject({ code: "DOWNLOAD_FAILED", retryable: true });
     expect(existsSync(dest)).toBe(false);
     const partial = statSync(`${dest}.tmp`).size;
@@ -66,7 +72,12 @@ describe("model downloader", () => {
     expect(partial).toBeLessThan(size);
 
     const progress: number[] = [];
-    const done = await downloadModel({ url: `${base}/synthetic-tiny.en.bin.gz`, dest, expected: { algorithm: "sha256", digest: sha256 }, onProgress: (b) => progress.push(b) });
+    const done = await downloadModel({
+      url: `${base}/synthetic-tiny.en.bin.gz`,
+      dest,
+      expected: { algorithm: "sha256", digest: sha256 },
+      onProgress: (b) => progress.push(b),
+    });
     expect(ranges).toEqual([undefined, `bytes=${partial}-`]);
     expect(done).toMatchObject({ path: dest, bytes: size, sha256, resumed: true });
     expect(progress[0]).toBeGreaterThan(partial);
@@ -78,7 +89,9 @@ describe("model downloader", () => {
   it("rejects a checksum mismatch and removes the partial file", async () => {
     const dir = mkdtempSync(join(tmpdir(), "wf-dl-"));
     const dest = join(dir, "model.bin");
-    const error = await downloadModel({ url: `${base}/synthetic-tiny.en.bin.gz`, dest, expected: { algorithm: "sha256", digest: "0".repeat(64) } }).catch((e: unknown) => e);
+    const error = await downloadModel({ url: `${base}/synthetic-tiny.en.bin.gz`, dest, expected: { algorithm: "sha256", digest: "0".repeat(64) } }).catch(
+      (e: unknown) => e,
+    );
     expect(error).toMatchObject({ code: "CHECKSUM_MISMATCH" });
     expect(existsSync(`${dest}.tmp`)).toBe(false);
     expect(existsSync(dest)).toBe(false);

@@ -20,20 +20,36 @@ const tempRoot = mkdtempSync(join(tmpdir(), "wf-media-"));
 const leftovers = () => readdirSync(tempRoot).filter((n) => n.startsWith("whisper-fleet-"));
 
 function session(modelName: Parameters<typeof model>[0] = "tiny.en", extra: Record<string, string> = {}) {
-  return new FleetSession(loadConfig({ WHISPER_FLEET_MODEL: model(modelName), WHISPER_FLEET_CACHE: "false", WHISPER_FLEET_TMPDIR: tempRoot, WHISPER_FLEET_STATS: join(tempRoot, "stats.json"), WHISPER_FLEET_ENGINE: "local", ...extra }));
+  return new FleetSession(
+    loadConfig({
+      WHISPER_FLEET_MODEL: model(modelName),
+      WHISPER_FLEET_CACHE: "false",
+      WHISPER_FLEET_TMPDIR: tempRoot,
+      WHISPER_FLEET_STATS: join(tempRoot, "stats.json"),
+      WHISPER_FLEET_ENGINE: "local",
+      ...extra,
+    }),
+  );
 }
 
 describe("ffmpeg resolution", () => {
   it("follows explicit → FFMPEG_PATH → Homebrew/system → PATH → bundled, and reports the source", () => {
     const exec = (set: string[]) => (p: string) => set.includes(p);
     const bundled = () => "/pkg/ffmpeg";
-    expect(resolveFfmpeg({ explicitPath: "/x/ffmpeg", env: {}, isExecutable: exec(["/x/ffmpeg"]), bundledPath: bundled })).toEqual({ path: "/x/ffmpeg", source: "explicit" });
-    expect(resolveFfmpeg({ env: { FFMPEG_PATH: "/e/ffmpeg" }, isExecutable: exec(["/e/ffmpeg", "/opt/homebrew/bin/ffmpeg"]), bundledPath: bundled }).source).toBe("env");
+    expect(resolveFfmpeg({ explicitPath: "/x/ffmpeg", env: {}, isExecutable: exec(["/x/ffmpeg"]), bundledPath: bundled })).toEqual({
+      path: "/x/ffmpeg",
+      source: "explicit",
+    });
+    expect(
+      resolveFfmpeg({ env: { FFMPEG_PATH: "/e/ffmpeg" }, isExecutable: exec(["/e/ffmpeg", "/opt/homebrew/bin/ffmpeg"]), bundledPath: bundled }).source,
+    ).toBe("env");
     expect(resolveFfmpeg({ env: {}, isExecutable: exec(["/opt/homebrew/bin/ffmpeg", "/usr/local/bin/ffmpeg"]), bundledPath: bundled }).source).toBe("homebrew");
     expect(resolveFfmpeg({ env: {}, isExecutable: exec(["/usr/local/bin/ffmpeg"]), bundledPath: bundled }).source).toBe("system");
     expect(resolveFfmpeg({ env: { PATH: "/a:/b" }, isExecutable: exec(["/b/ffmpeg"]), bundledPath: bundled })).toEqual({ path: "/b/ffmpeg", source: "path" });
     expect(resolveFfmpeg({ env: {}, isExecutable: exec(["/pkg/ffmpeg"]), bundledPath: bundled }).source).toBe("bundled");
-    expect(() => resolveFfmpeg({ env: {}, isExecutable: () => false, bundledPath: () => undefined })).toThrow(expect.objectContaining({ code: "FFMPEG_NOT_FOUND" }));
+    expect(() => resolveFfmpeg({ env: {}, isExecutable: () => false, bundledPath: () => undefined })).toThrow(
+      expect.objectContaining({ code: "FFMPEG_NOT_FOUND" }),
+    );
     expect(() => resolveFfmpeg({ explicitPath: "/nope", env: {}, isExecutable: () => false, bundledPath: bundled })).toThrow(/not an executable/);
   });
 
@@ -85,7 +101,19 @@ describe("inputs of every kind", () => {
   const inputs: Record<string, string> = {};
   beforeAll(async () => {
     mkdirSync(cacheDir, { recursive: true });
-    inputs.mp4 = makeMedia("video-with-audio.mp4", ["-f", "lavfi", "-i", "testsrc=size=160x120:rate=5", "-i", jfkWav, "-shortest", "-c:v", "mpeg4", "-c:a", "aac"]);
+    inputs.mp4 = makeMedia("video-with-audio.mp4", [
+      "-f",
+      "lavfi",
+      "-i",
+      "testsrc=size=160x120:rate=5",
+      "-i",
+      jfkWav,
+      "-shortest",
+      "-c:v",
+      "mpeg4",
+      "-c:a",
+      "aac",
+    ]);
     inputs.videoOnly = makeMedia("video-no-audio.mp4", ["-f", "lavfi", "-i", "testsrc=size=160x120:rate=5", "-t", "3", "-c:v", "mpeg4"]);
     inputs.m4a = makeMedia("jfk.m4a", ["-i", jfkWav, "-c:a", "aac"]);
     inputs.opus = makeMedia("jfk.opus", ["-i", jfkWav, "-c:a", "libopus"]);

@@ -66,7 +66,9 @@ function instrument(hang: (index: number, call: number) => boolean = () => false
       const n = (calls.get(req.chunk.index) ?? 0) + 1;
       calls.set(req.chunk.index, n);
       if (hang(req.chunk.index, n)) {
-        return new Promise((_, reject) => req.signal.addEventListener("abort", () => reject(Object.assign(new Error("stuck"), { code: "ABORTED" })), { once: true }));
+        return new Promise((_, reject) =>
+          req.signal.addEventListener("abort", () => reject(Object.assign(new Error("stuck"), { code: "ABORTED" })), { once: true }),
+        );
       }
       return engine.transcribeChunk(req);
     },
@@ -97,7 +99,9 @@ describe("pipeline on real speech", () => {
     expect(coverage(t.segments)).toHaveLength(1);
     expect([...phases]).toEqual(expect.arrayContaining(["decoding", "planning", "transcribing", "stitching", "done"]));
     const fraction = (t.metrics!.decodeMs + t.metrics!.planMs + t.metrics!.stitchMs) / t.metrics!.wallMs;
-    console.log(`LJ001 tiny.en: ${(t.metrics!.wallMs / 1000).toFixed(1)} s wall, ${t.metrics!.realtimeFactor.toFixed(1)}x realtime, decode+plan+stitch ${(fraction * 100).toFixed(1)}%`);
+    console.log(
+      `LJ001 tiny.en: ${(t.metrics!.wallMs / 1000).toFixed(1)} s wall, ${t.metrics!.realtimeFactor.toFixed(1)}x realtime, decode+plan+stitch ${(fraction * 100).toFixed(1)}%`,
+    );
   });
 
   it("one chunk or many: the same timeline coverage", async () => {

@@ -112,7 +112,11 @@ describe("transcription", () => {
     const events: NativeJobEvent[] = [];
     let settled = false;
     const { result, gap, ticks } = await maxEventLoopGap(() =>
-      engine.transcribe([{ index: 0, offsetMs: 60_000, pcm: jfk() }], { tokens: true, tokenTimestamps: true }, { threads: 2, onEvent: (e) => events.push({ ...e, settled } as never) }),
+      engine.transcribe(
+        [{ index: 0, offsetMs: 60_000, pcm: jfk() }],
+        { tokens: true, tokenTimestamps: true },
+        { threads: 2, onEvent: (e) => events.push({ ...e, settled } as never) },
+      ),
     );
     settled = true;
     expect(gap).toBeLessThan(250);
@@ -153,12 +157,19 @@ describe("transcription", () => {
 
   it("runs workers concurrently, with results identical to a one-worker run", async () => {
     const raw = rawPcmFile(lj001, 180);
-    const chunks: NativeChunk[] = [0, 1, 2, 3].map((i) => ({ index: i, offsetMs: i * 30_000, path: raw, sampleOffset: i * 30 * 16000, sampleCount: 30 * 16000 }));
+    const chunks: NativeChunk[] = [0, 1, 2, 3].map((i) => ({
+      index: i,
+      offsetMs: i * 30_000,
+      path: raw,
+      sampleOffset: i * 30 * 16000,
+      sampleCount: 30 * 16000,
+    }));
     const parallel = await engine.transcribe(chunks, {}, { threads: 1 });
     const intervals = parallel.map((r) => [r.timings.startedAtMs, r.timings.startedAtMs + r.timings.wallMs] as const);
     let overlap = 0;
     for (let i = 0; i < intervals.length; i++)
-      for (let j = i + 1; j < intervals.length; j++) overlap += Math.max(0, Math.min(intervals[i][1], intervals[j][1]) - Math.max(intervals[i][0], intervals[j][0]));
+      for (let j = i + 1; j < intervals.length; j++)
+        overlap += Math.max(0, Math.min(intervals[i][1], intervals[j][1]) - Math.max(intervals[i][0], intervals[j][0]));
     const busy = intervals.reduce((n, [a, b]) => n + (b - a), 0);
     // Two workers: about half of all busy time overlaps with another chunk.
     expect(overlap / busy).toBeGreaterThan(0.3);
@@ -178,7 +189,13 @@ describe("transcription", () => {
 
   it("resizes the pool between and during jobs", async () => {
     const raw = rawPcmFile(lj001, 180);
-    const chunks: NativeChunk[] = [0, 1, 2, 3].map((i) => ({ index: i, offsetMs: i * 15_000, path: raw, sampleOffset: i * 15 * 16000, sampleCount: 15 * 16000 }));
+    const chunks: NativeChunk[] = [0, 1, 2, 3].map((i) => ({
+      index: i,
+      offsetMs: i * 15_000,
+      path: raw,
+      sampleOffset: i * 15 * 16000,
+      sampleCount: 15 * 16000,
+    }));
     const job = engine.transcribe(chunks, {}, { threads: 1 });
     await engine.resize(3); // grows while the job runs
     expect(engine.workers).toBe(3);
@@ -191,7 +208,11 @@ describe("transcription", () => {
   it("cancels a running job within a second and keeps working afterwards", async () => {
     const controller = new AbortController();
     const raw = rawPcmFile(lj001, 180);
-    const job = engine.transcribe([{ index: 0, offsetMs: 0, path: raw, sampleOffset: 0, sampleCount: 180 * 16000 }], {}, { threads: 1, signal: controller.signal });
+    const job = engine.transcribe(
+      [{ index: 0, offsetMs: 0, path: raw, sampleOffset: 0, sampleCount: 180 * 16000 }],
+      {},
+      { threads: 1, signal: controller.signal },
+    );
     await new Promise((r) => setTimeout(r, 1500));
     const t0 = performance.now();
     controller.abort();
@@ -203,7 +224,14 @@ describe("transcription", () => {
 
   it("runs two jobs at once on shared workers (queued in arrival order)", async () => {
     const a = engine.transcribe([{ index: 0, offsetMs: 0, pcm: jfk() }], {}, { threads: 1 });
-    const b = engine.transcribe([{ index: 0, offsetMs: 0, pcm: jfk() }, { index: 1, offsetMs: 11_000, pcm: jfk() }], {}, { threads: 1 });
+    const b = engine.transcribe(
+      [
+        { index: 0, offsetMs: 0, pcm: jfk() },
+        { index: 1, offsetMs: 11_000, pcm: jfk() },
+      ],
+      {},
+      { threads: 1 },
+    );
     const [ra, rb] = await Promise.all([a, b]);
     expect(ra).toHaveLength(1);
     expect(rb.map((r) => r.index)).toEqual([0, 1]);
@@ -258,7 +286,10 @@ describe("lifecycle and memory", () => {
     const engine = await LocalWhisperEngine.load({ modelPath: model("tiny.en"), workers: 2 });
     const raw = rawPcmFile(lj001, 180);
     const job = engine.transcribe([{ index: 0, offsetMs: 0, path: raw, sampleOffset: 0, sampleCount: 120 * 16000 }], {}, { threads: 1 });
-    const outcome = job.then(() => undefined, (e: unknown) => e);
+    const outcome = job.then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     await new Promise((r) => setTimeout(r, 800));
     const t0 = performance.now();
     await engine.dispose();
@@ -273,7 +304,13 @@ describe("lifecycle and memory", () => {
     const engine = await LocalWhisperEngine.load({ modelPath: model("base.en"), workers: 4 });
     try {
       const raw = rawPcmFile(lj001, 180);
-      const chunks: NativeChunk[] = [0, 1, 2, 3].map((i) => ({ index: i, offsetMs: i * 10_000, path: raw, sampleOffset: i * 10 * 16000, sampleCount: 10 * 16000 }));
+      const chunks: NativeChunk[] = [0, 1, 2, 3].map((i) => ({
+        index: i,
+        offsetMs: i * 10_000,
+        path: raw,
+        sampleOffset: i * 10 * 16000,
+        sampleCount: 10 * 16000,
+      }));
       await engine.transcribe(chunks, {}, { threads: 1 }); // touch every worker's buffers
       const m = engine.memory();
       expect(m.workers).toBe(4);
@@ -281,7 +318,9 @@ describe("lifecycle and memory", () => {
       expect(m.totalBytes).toBe(m.weightsBytes + 4 * m.stateBytes);
       expect(m.totalBytes).toBeLessThan(fourModels * 0.75);
       const rssGrowth = process.memoryUsage().rss - rssBefore;
-      console.log(`memory: weights ${(m.weightsBytes / 1e6).toFixed(1)} MB, state ${(m.stateBytes / 1e6).toFixed(1)} MB/worker, reported total ${(m.totalBytes / 1e6).toFixed(1)} MB, four models ${(fourModels / 1e6).toFixed(1)} MB, RSS growth ${(rssGrowth / 1e6).toFixed(1)} MB`);
+      console.log(
+        `memory: weights ${(m.weightsBytes / 1e6).toFixed(1)} MB, state ${(m.stateBytes / 1e6).toFixed(1)} MB/worker, reported total ${(m.totalBytes / 1e6).toFixed(1)} MB, four models ${(fourModels / 1e6).toFixed(1)} MB, RSS growth ${(rssGrowth / 1e6).toFixed(1)} MB`,
+      );
       // Generous bound: one copy of the weights plus four states, with 50% slack for allocator overhead.
       expect(rssGrowth).toBeLessThan(1.5 * m.totalBytes);
       expect(rssGrowth).toBeLessThan(fourModels);

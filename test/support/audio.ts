@@ -14,7 +14,23 @@ export function rawPcmFile(input: string, seconds?: number): string {
   mkdirSync(cacheDir, { recursive: true });
   const out = join(cacheDir, `${basename(input)}${seconds ? `.${seconds}s` : ""}.f32`);
   if (!existsSync(out)) {
-    const args = ["-hide_banner", "-nostdin", "-v", "error", "-i", input, ...(seconds ? ["-t", String(seconds)] : []), "-ac", "1", "-ar", "16000", "-f", "f32le", "-y", `${out}.tmp`];
+    const args = [
+      "-hide_banner",
+      "-nostdin",
+      "-v",
+      "error",
+      "-i",
+      input,
+      ...(seconds ? ["-t", String(seconds)] : []),
+      "-ac",
+      "1",
+      "-ar",
+      "16000",
+      "-f",
+      "f32le",
+      "-y",
+      `${out}.tmp`,
+    ];
     execFileSync(ffmpeg(), args);
     renameSync(`${out}.tmp`, out);
   }

@@ -6,12 +6,7 @@
 import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 
-export type Fault =
-  | "pass"
-  | "hang"
-  | "reset"
-  | "malformed"
-  | { status: number; retryAfter?: string; body?: unknown };
+export type Fault = "pass" | "hang" | "reset" | "malformed" | { status: number; retryAfter?: string; body?: unknown };
 
 export interface FaultProxy {
   url: string;
@@ -59,7 +54,13 @@ export async function startFaultProxy(upstream: string, script: Fault[] = [], ma
         return;
       }
       const up = httpRequest(
-        { host: target.hostname, port: target.port, method: req.method, path: req.url!.replace(/^\/v1/, target.pathname.replace(/\/$/, "")), headers: req.headers },
+        {
+          host: target.hostname,
+          port: target.port,
+          method: req.method,
+          path: req.url!.replace(/^\/v1/, target.pathname.replace(/\/$/, "")),
+          headers: req.headers,
+        },
         (upRes) => {
           res.writeHead(upRes.statusCode ?? 502, upRes.headers);
           upRes.pipe(res);

@@ -33,7 +33,11 @@ export interface RunningServer {
 export async function startWhisperServer(modelPath: string, threads = 1): Promise<RunningServer> {
   if (!existsSync(whisperServerBin)) throw new Error(`whisper-server is not built: run \`npm run build:whisper-tools\` (looked for ${whisperServerBin})`);
   const port = await freePort();
-  const child = spawn(whisperServerBin, ["-m", modelPath, "--host", "127.0.0.1", "--port", String(port), "-t", String(threads), "--inference-path", "/v1/audio/transcriptions"], { stdio: ["ignore", "ignore", "pipe"] });
+  const child = spawn(
+    whisperServerBin,
+    ["-m", modelPath, "--host", "127.0.0.1", "--port", String(port), "-t", String(threads), "--inference-path", "/v1/audio/transcriptions"],
+    { stdio: ["ignore", "ignore", "pipe"] },
+  );
   let log = "";
   child.stderr!.on("data", (d: Buffer) => (log = (log + d.toString()).slice(-4000)));
   const deadline = Date.now() + 30_000;

@@ -7,7 +7,7 @@ const FRAME = 0.02;
 /** An energy map of `seconds` of speech-level noise with quiet stretches at the given [start, end) ranges. */
 function energyMap(seconds: number, silences: [number, number][], seed = 1): { frameSeconds: number; rms: Float32Array } {
   let x = seed;
-  const rand = () => ((x = (x * 16807) % 2147483647) / 2147483647);
+  const rand = () => (x = (x * 16807) % 2147483647) / 2147483647;
   const rms = new Float32Array(Math.round(seconds / FRAME));
   for (let i = 0; i < rms.length; i++) {
     const t = i * FRAME;
@@ -52,7 +52,14 @@ describe("planChunks", () => {
   });
 
   it("prefers the longest pause in the window over a short one nearer the target", () => {
-    const plan = planChunks(600, energyMap(600, [[299.5, 299.9], [310, 312]]), { chunkSeconds: 300, overlapSeconds: 5 });
+    const plan = planChunks(
+      600,
+      energyMap(600, [
+        [299.5, 299.9],
+        [310, 312],
+      ]),
+      { chunkSeconds: 300, overlapSeconds: 5 },
+    );
     expect(plan.chunks[1].ownStart).toBeGreaterThanOrEqual(310);
     expect(plan.chunks[1].ownStart).toBeLessThanOrEqual(312);
   });

@@ -12,7 +12,7 @@ const transcript: Transcript = {
   precision: "word",
   segments: [
     { start: 0.5, end: 4.25, text: "Welcome to the lecture." },
-    { start: 4.4, end: 9.999, text: "Today: commas, \"quotes\" & <tags>." },
+    { start: 4.4, end: 9.999, text: 'Today: commas, "quotes" & <tags>.' },
     { start: 20, end: 24.5, text: "After a long pause." },
     { start: 3700, end: 3710.123, text: "The end, past an hour." },
   ],

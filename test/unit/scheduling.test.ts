@@ -26,7 +26,17 @@ describe("worker sizing", () => {
 
   it("budgets shared weights once plus one state per worker, and shows the naive figure", () => {
     // large-v3 on a 16 GB Mac with 8 GB available: the plan's 2.5 GB-per-worker budget allows 2.
-    const d = sizeWorkers({ chunks: 24, minWorkers: 1, maxWorkers: 10, engine: "local", backend: "gpu", cores: 10, availableBytes: 8 * GB, weightsBytes: 3.1 * GB, stateBytes: 0.3 * GB });
+    const d = sizeWorkers({
+      chunks: 24,
+      minWorkers: 1,
+      maxWorkers: 10,
+      engine: "local",
+      backend: "gpu",
+      cores: 10,
+      availableBytes: 8 * GB,
+      weightsBytes: 3.1 * GB,
+      stateBytes: 0.3 * GB,
+    });
     expect(d.wholeModelWorkers).toBe(1);
     expect(d.sharedModelWorkers).toBe(8);
     expect(d.workers).toBe(8);
@@ -34,7 +44,17 @@ describe("worker sizing", () => {
   });
 
   it("never oversubscribes CPU cores, and splits threads between workers", () => {
-    const d = sizeWorkers({ chunks: 12, minWorkers: 1, maxWorkers: 10, engine: "local", backend: "cpu", cores: 8, availableBytes: 64 * GB, weightsBytes: 0.2 * GB, stateBytes: 0.1 * GB });
+    const d = sizeWorkers({
+      chunks: 12,
+      minWorkers: 1,
+      maxWorkers: 10,
+      engine: "local",
+      backend: "cpu",
+      cores: 8,
+      availableBytes: 64 * GB,
+      weightsBytes: 0.2 * GB,
+      stateBytes: 0.1 * GB,
+    });
     expect(d.workers).toBe(6);
     expect(d.threadsPerWorker).toBe(1);
     const two = sizeWorkers({ chunks: 4, minWorkers: 1, maxWorkers: 10, engine: "local", backend: "cpu", cores: 2 });
@@ -44,7 +64,17 @@ describe("worker sizing", () => {
   });
 
   it("shrinks to one worker when memory is short, below MIN_WORKER if it must", () => {
-    const d = sizeWorkers({ chunks: 10, minWorkers: 2, maxWorkers: 10, engine: "local", backend: "gpu", cores: 8, availableBytes: 4 * GB, weightsBytes: 3 * GB, stateBytes: 0.5 * GB });
+    const d = sizeWorkers({
+      chunks: 10,
+      minWorkers: 2,
+      maxWorkers: 10,
+      engine: "local",
+      backend: "gpu",
+      cores: 8,
+      availableBytes: 4 * GB,
+      weightsBytes: 3 * GB,
+      stateBytes: 0.5 * GB,
+    });
     expect(d.workers).toBe(1);
     expect(d.steps.map((s) => s.rule)).toContain("below-min");
   });
@@ -117,7 +147,7 @@ describe("progress", () => {
     expect(progressLine(s)).toBe("Transcribing report.m4a · 24/50 chunks · 5 workers · 3.2 chunks/min · ETA 8m 15s");
     const panel = progressPanel(s, 10);
     expect(panel[0]).toBe("Worker  1 ████░░░░░░  40% chunk  24/50");
-    expect(panel[2]).toMatch(/^Overall   █████░░░░░  48% 24\/50 chunks$/);
+    expect(panel[2]).toMatch(/^Overall {3}█████░░░░░ {2}48% 24\/50 chunks$/);
   });
 });
 
@@ -140,7 +170,17 @@ describe("resume cache", () => {
   it("stores, returns, ignores corrupt entries and stays within its size bound", async () => {
     const dir = await mkdtemp(join(tmpdir(), "wf-cache-"));
     const cache = new ResumeCache({ dir, maxBytes: 4000 });
-    const value: ChunkTranscript = { index: 0, start: 0, end: 1, segments: [{ start: 0, end: 1, text: "x".repeat(500) }], engine: "local", model: "m", precision: "word", fallbacks: 0, timings: { wallMs: 1 } };
+    const value: ChunkTranscript = {
+      index: 0,
+      start: 0,
+      end: 1,
+      segments: [{ start: 0, end: 1, text: "x".repeat(500) }],
+      engine: "local",
+      model: "m",
+      precision: "word",
+      fallbacks: 0,
+      timings: { wallMs: 1 },
+    };
     await cache.put("k1", value);
     expect(await cache.get("k1")).toEqual(value);
     await writeFile(join(dir, "bad.json"), "{not json");

@@ -84,7 +84,12 @@ describe("stitch", () => {
 
   it("falls back to the cut when the overlaps share no word", () => {
     const results = new Map<number, ChunkTranscript>();
-    plan.forEach((c, k) => results.set(c.index, transcribe(c, ref, 0, (w) => ({ ...w, text: `${w.text}${k}` }))));
+    plan.forEach((c, k) =>
+      results.set(
+        c.index,
+        transcribe(c, ref, 0, (w) => ({ ...w, text: `${w.text}${k}` })),
+      ),
+    );
     const { segments } = stitch(plan, results);
     const out = words(segments).map((w) => w.replace(/\d$/, ""));
     expect(out).toEqual(ref.map((w) => w.text));
@@ -93,8 +98,14 @@ describe("stitch", () => {
 
   it("reports a failed chunk as a gap and keeps everything its neighbours heard", () => {
     const results = new Map<number, ChunkTranscript>();
-    results.set(0, transcribe(plan[0], ref, 0, (w) => w));
-    results.set(2, transcribe(plan[2], ref, 0, (w) => w));
+    results.set(
+      0,
+      transcribe(plan[0], ref, 0, (w) => w),
+    );
+    results.set(
+      2,
+      transcribe(plan[2], ref, 0, (w) => w),
+    );
     const { segments, gaps } = stitch(plan, results, new Map([[1, { code: "CHUNK_TIMEOUT", reason: "too slow" }]]));
     expect(gaps).toEqual([{ start: plan[0].end, end: plan[2].start, chunk: 1, code: "CHUNK_TIMEOUT", reason: "too slow" }]);
     const got = words(segments);
@@ -113,7 +124,17 @@ describe("stitch", () => {
 
   it("spreads words over segments that came without word timings", () => {
     const c = chunk(0, 0, 10, 10, 0);
-    const r: ChunkTranscript = { index: 0, start: 0, end: 10, segments: [{ start: 0, end: 10, text: "one two three four" }], engine: "t", model: "m", precision: "segment", fallbacks: 0, timings: { wallMs: 1 } };
+    const r: ChunkTranscript = {
+      index: 0,
+      start: 0,
+      end: 10,
+      segments: [{ start: 0, end: 10, text: "one two three four" }],
+      engine: "t",
+      model: "m",
+      precision: "segment",
+      fallbacks: 0,
+      timings: { wallMs: 1 },
+    };
     const { segments } = stitch([c], new Map([[0, r]]));
     // by character count: one(3) two(3) three(5) four(4) over 10 s
     [0, 2, 4, 22 / 3].forEach((t, i) => expect(segments[0].words![i].start).toBeCloseTo(t, 9));

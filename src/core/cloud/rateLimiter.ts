@@ -15,10 +15,13 @@ export const realClock: LimiterClock = {
   sleep: (ms, signal) =>
     new Promise((resolve, reject) => {
       if (signal?.aborted) return reject(abortError());
-      const timer = setTimeout(() => {
-        signal?.removeEventListener("abort", onAbort);
-        resolve();
-      }, Math.max(0, ms));
+      const timer = setTimeout(
+        () => {
+          signal?.removeEventListener("abort", onAbort);
+          resolve();
+        },
+        Math.max(0, ms),
+      );
       const onAbort = () => {
         clearTimeout(timer);
         reject(abortError());
@@ -80,7 +83,8 @@ export function retryAfterMs(headers: { get(name: string): string | null } | und
   if (reset) {
     // OpenAI's format: "1s", "6m0s", "120ms"
     let total = 0;
-    for (const [, v, unit] of reset.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h)/g)) total += Number(v) * ({ ms: 1, s: 1000, m: 60000, h: 3600000 } as Record<string, number>)[unit];
+    for (const [, v, unit] of reset.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h)/g))
+      total += Number(v) * ({ ms: 1, s: 1000, m: 60000, h: 3600000 } as Record<string, number>)[unit];
     if (total > 0) return total;
   }
   return undefined;

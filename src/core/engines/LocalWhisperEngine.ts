@@ -51,8 +51,7 @@ export class LocalWhisperEngine implements TranscriptionEngine {
 
   /** Loads the model once; rejects with ABORTED as soon as `signal` fires (the load is then freed). */
   static async load(options: LocalEngineOptions): Promise<LocalWhisperEngine> {
-    if (typeof options?.modelPath !== "string" || options.modelPath.length === 0)
-      throw invalidArgument("a model file path", "modelPath", options?.modelPath);
+    if (typeof options?.modelPath !== "string" || options.modelPath.length === 0) throw invalidArgument("a model file path", "modelPath", options?.modelPath);
     if (options.workers !== undefined) validateWorkers(options.workers);
     if (options.signal?.aborted) throw abortError();
     const addon = loadAddon();
@@ -106,11 +105,7 @@ export class LocalWhisperEngine implements TranscriptionEngine {
    * Runs chunks on the pool. Results come back ordered by chunk index. Several calls may run at
    * once on one model: their chunks share the workers in arrival order.
    */
-  async transcribe(
-    chunks: NativeChunk[],
-    options: NativeDecodeOptions = {},
-    job: LocalJobOptions = {},
-  ): Promise<NativeChunkResult[]> {
+  async transcribe(chunks: NativeChunk[], options: NativeDecodeOptions = {}, job: LocalJobOptions = {}): Promise<NativeChunkResult[]> {
     this.assertLive();
     if (!Array.isArray(chunks) || chunks.length === 0) throw invalidArgument("a non-empty array of chunks", "chunks", chunks);
     if (job.signal?.aborted) throw abortError();
@@ -164,8 +159,7 @@ export class LocalWhisperEngine implements TranscriptionEngine {
 }
 
 function validateWorkers(count: unknown): void {
-  if (typeof count !== "number" || !Number.isInteger(count) || count < 1 || count > 64)
-    throw invalidArgument("an integer between 1 and 64", "workers", count);
+  if (typeof count !== "number" || !Number.isInteger(count) || count < 1 || count > 64) throw invalidArgument("an integer between 1 and 64", "workers", count);
 }
 
 export function toNativeOptions(options: TranscribeOptions): NativeDecodeOptions {
@@ -190,13 +184,7 @@ export function toNativeOptions(options: TranscribeOptions): NativeDecodeOptions
  * Native result → chunk transcript on the file's timeline, clipped to the audio the chunk really
  * had (whisper can place the last segment of a partial window past the end of the audio).
  */
-export function toChunkTranscript(
-  result: NativeChunkResult,
-  start: number,
-  end: number,
-  model: string,
-  keepWords = true,
-): ChunkTranscript {
+export function toChunkTranscript(result: NativeChunkResult, start: number, end: number, model: string, keepWords = true): ChunkTranscript {
   const segments: Segment[] = [];
   for (const s of result.segments) {
     const text = s.text.trim();

@@ -40,7 +40,14 @@ export interface OpenAIEngineOptions {
 }
 
 export function createCloudEngine(cloud: FleetConfig["cloud"], ffmpeg: string, timeoutMs?: number): OpenAIEngine {
-  return new OpenAIEngine({ model: cloud.model, endpoints: cloud.endpoints, requestsPerMinute: cloud.requestsPerMinute, maxRetries: cloud.maxRetries, ffmpeg, timeoutMs });
+  return new OpenAIEngine({
+    model: cloud.model,
+    endpoints: cloud.endpoints,
+    requestsPerMinute: cloud.requestsPerMinute,
+    maxRetries: cloud.maxRetries,
+    ffmpeg,
+    timeoutMs,
+  });
 }
 
 function supportsTimestamps(model: string): boolean {
@@ -162,13 +169,41 @@ export class OpenAIEngine implements TranscriptionEngine {
     const bitrate = duration > 3000 ? "24k" : "48k";
     const { code, stdout, stderr } = await runFfmpeg(
       this.options.ffmpeg,
-      ["-hide_banner", "-nostdin", "-v", "error", "-f", "f32le", "-ar", String(audio.sampleRate), "-ac", "1", "-ss", chunk.start.toFixed(3), "-t", duration.toFixed(3), "-i", audio.path, "-c:a", "libmp3lame", "-b:a", bitrate, "-f", "mp3", "pipe:1"],
+      [
+        "-hide_banner",
+        "-nostdin",
+        "-v",
+        "error",
+        "-f",
+        "f32le",
+        "-ar",
+        String(audio.sampleRate),
+        "-ac",
+        "1",
+        "-ss",
+        chunk.start.toFixed(3),
+        "-t",
+        duration.toFixed(3),
+        "-i",
+        audio.path,
+        "-c:a",
+        "libmp3lame",
+        "-b:a",
+        bitrate,
+        "-f",
+        "mp3",
+        "pipe:1",
+      ],
       signal,
     );
     if (signal.aborted) throw abortError();
     if (code !== 0 || stdout.length === 0) throw new FleetError("FFMPEG_FAILED", `Encoding chunk ${chunk.index + 1} for upload failed: ${stderrTail(stderr)}`);
     if (stdout.length > MAX_UPLOAD_BYTES)
-      throw new FleetError("CLOUD_REQUEST_TOO_LARGE", `Chunk ${chunk.index + 1} encodes to ${(stdout.length / 1e6).toFixed(1)} MB, over the 25 MB upload limit.`, { hint: "Use shorter chunks (CHUNK_SECONDS)." });
+      throw new FleetError(
+        "CLOUD_REQUEST_TOO_LARGE",
+        `Chunk ${chunk.index + 1} encodes to ${(stdout.length / 1e6).toFixed(1)} MB, over the 25 MB upload limit.`,
+        { hint: "Use shorter chunks (CHUNK_SECONDS)." },
+      );
     return stdout;
   }
 
@@ -227,16 +262,20 @@ function isConnectionError(error: unknown): boolean {
 export function classify(error: unknown, model: string, baseURL?: string): FleetError {
   if (error instanceof FleetError) return error;
   const where = baseURL ?? "the OpenAI API";
-  if (error instanceof OpenAI.APIConnectionTimeoutError) return new FleetError("CLOUD_UNAVAILABLE", `${where} did not answer in time.`, { retryable: true, cause: error });
+  if (error instanceof OpenAI.APIConnectionTimeoutError)
+    return new FleetError("CLOUD_UNAVAILABLE", `${where} did not answer in time.`, { retryable: true, cause: error });
   if (error instanceof OpenAI.APIUserAbortError) return new FleetError("ABORTED", "Transcription was cancelled.");
-  if (error instanceof OpenAI.APIConnectionError) return new FleetError("CLOUD_UNAVAILABLE", `Could not reach ${where}: ${error.message}`, { retryable: true, cause: error });
+  if (error instanceof OpenAI.APIConnectionError)
+    return new FleetError("CLOUD_UNAVAILABLE", `Could not reach ${where}: ${error.message}`, { retryable: true, cause: error });
   if (error instanceof OpenAI.APIError) {
     const status = error.status ?? 0;
     const code = (error.code ?? (error.error as { code?: string } | undefined)?.code) as string | undefined;
-    const make = (c: ErrorCode, message: string, retryable = false, details?: Record<string, unknown>) => new FleetError(c, message, { retryable, cause: error, details });
+    const make = (c: ErrorCode, message: string, retryable = false, details?: Record<string, unknown>) =>
+      new FleetError(c, message, { retryable, cause: error, details });
     if (status === 401 || status === 403) return make("CLOUD_AUTH", `${where} rejected the API key (HTTP ${status}).`);
     if (status === 429 && code === "insufficient_quota") return make("CLOUD_QUOTA", `The OpenAI account behind this key has no quota left.`);
-    if (status === 429) return make("CLOUD_RATE_LIMITED", `${where} is rate limiting requests (HTTP 429).`, true, { retryAfterMs: retryAfterMs(error.headers) });
+    if (status === 429)
+      return make("CLOUD_RATE_LIMITED", `${where} is rate limiting requests (HTTP 429).`, true, { retryAfterMs: retryAfterMs(error.headers) });
     if (status === 404) return make("CLOUD_MODEL_NOT_FOUND", `${where} does not know the model "${model}" (HTTP 404).`, false);
     if (status === 413) return make("CLOUD_REQUEST_TOO_LARGE", `${where} refused the upload as too large (HTTP 413).`, false);
     if (status >= 500) return make("CLOUD_UNAVAILABLE", `${where} failed with HTTP ${status}.`, true);

@@ -108,8 +108,28 @@ export async function decodeMedia(path: string, options: DecodeMediaOptions): Pr
   try {
     const child = spawn(
       options.ffmpeg,
-      ["-hide_banner", "-nostdin", "-v", "error", "-i", path, "-map", "0:a:0", "-vn", "-sn", "-dn",
-        "-ac", "1", "-ar", String(SAMPLE_RATE), "-c:a", "pcm_f32le", "-f", "f32le", "pipe:1"],
+      [
+        "-hide_banner",
+        "-nostdin",
+        "-v",
+        "error",
+        "-i",
+        path,
+        "-map",
+        "0:a:0",
+        "-vn",
+        "-sn",
+        "-dn",
+        "-ac",
+        "1",
+        "-ar",
+        String(SAMPLE_RATE),
+        "-c:a",
+        "pcm_f32le",
+        "-f",
+        "f32le",
+        "pipe:1",
+      ],
       { stdio: ["ignore", "pipe", "pipe"] },
     );
     const exited = new Promise<number | null>((resolve, reject) => {
@@ -128,9 +148,13 @@ export async function decodeMedia(path: string, options: DecodeMediaOptions): Pr
       const decoded = meter.samples / SAMPLE_RATE;
       if (code !== 0) {
         if (meter.samples > 0) {
-          throw new FleetError("MEDIA_CORRUPT", `${path} is damaged: decoding stopped at ${clock(decoded)}${probe.duration ? ` of ${clock(probe.duration)}` : ""} (${stderrTail(stderr)}).`, {
-            hint: "Re-export or re-download the file; the part before the damage can be cut out with ffmpeg.",
-          });
+          throw new FleetError(
+            "MEDIA_CORRUPT",
+            `${path} is damaged: decoding stopped at ${clock(decoded)}${probe.duration ? ` of ${clock(probe.duration)}` : ""} (${stderrTail(stderr)}).`,
+            {
+              hint: "Re-export or re-download the file; the part before the damage can be cut out with ffmpeg.",
+            },
+          );
         }
         throw new FleetError("FFMPEG_FAILED", `ffmpeg could not decode ${path} (exit ${code}): ${stderrTail(stderr)}`);
       }

@@ -33,8 +33,10 @@ export async function checkInputFile(path: string): Promise<number> {
     if (code === "EACCES") throw new FleetError("FILE_UNREADABLE", `${path} cannot be read: permission denied.`, { hint: "Check the file's permissions." });
     throw new FleetError("FILE_NOT_FOUND", `${path} does not exist.`, { hint: "Check the path; it may have been moved or renamed." });
   }
-  if (info.isDirectory()) throw new FleetError("FILE_IS_DIRECTORY", `${path} is a folder, not a media file.`, { hint: "Choose an audio or video file inside it." });
-  if (info.size === 0) throw new FleetError("FILE_EMPTY", `${path} is empty (0 bytes).`, { hint: "The recording may not have been saved; choose another file." });
+  if (info.isDirectory())
+    throw new FleetError("FILE_IS_DIRECTORY", `${path} is a folder, not a media file.`, { hint: "Choose an audio or video file inside it." });
+  if (info.size === 0)
+    throw new FleetError("FILE_EMPTY", `${path} is empty (0 bytes).`, { hint: "The recording may not have been saved; choose another file." });
   try {
     await access(path, constants.R_OK);
   } catch {

@@ -36,7 +36,8 @@ export interface DownloadResult {
 function storageError(error: unknown, path: string): FleetError {
   const code = (error as NodeJS.ErrnoException).code;
   if (code === "ENOSPC") return new FleetError("DISK_FULL", `The disk is full while writing ${path}.`, { cause: error });
-  if (code === "EACCES" || code === "EPERM" || code === "EROFS") return new FleetError("PERMISSION_DENIED", `Cannot write ${path}: permission denied.`, { cause: error, hint: "Choose a models folder you can write to." });
+  if (code === "EACCES" || code === "EPERM" || code === "EROFS")
+    return new FleetError("PERMISSION_DENIED", `Cannot write ${path}: permission denied.`, { cause: error, hint: "Choose a models folder you can write to." });
   return new FleetError("DOWNLOAD_FAILED", `Writing ${path} failed: ${(error as Error).message}`, { cause: error });
 }
 
@@ -74,7 +75,11 @@ export async function downloadModel(options: DownloadOptions): Promise<DownloadR
     response = await fetch(url, { headers: have > 0 ? { Range: `bytes=${have}-` } : {}, signal });
   } catch (error) {
     if (signal?.aborted) throw abortError();
-    throw new FleetError("DOWNLOAD_FAILED", `Could not download ${url}: ${(error as Error).message}`, { cause: error, retryable: true, hint: "Check the network connection and try again; the download resumes where it stopped." });
+    throw new FleetError("DOWNLOAD_FAILED", `Could not download ${url}: ${(error as Error).message}`, {
+      cause: error,
+      retryable: true,
+      hint: "Check the network connection and try again; the download resumes where it stopped.",
+    });
   }
   if (response.status === 416) {
     // Range not satisfiable: the partial file is complete or stale; verify it as it is.
@@ -124,9 +129,13 @@ export async function downloadModel(options: DownloadOptions): Promise<DownloadR
     const got = options.expected.algorithm === "sha256" ? digest256 : digest1;
     if (got !== options.expected.digest.toLowerCase()) {
       await rm(tmp, { force: true });
-      throw new FleetError("CHECKSUM_MISMATCH", `The downloaded ${dest} does not match its ${options.expected.algorithm.toUpperCase()} checksum (expected ${options.expected.digest}, got ${got}); the partial file was removed.`, {
-        hint: "Download it again; if it keeps failing the mirror may serve a different file.",
-      });
+      throw new FleetError(
+        "CHECKSUM_MISMATCH",
+        `The downloaded ${dest} does not match its ${options.expected.algorithm.toUpperCase()} checksum (expected ${options.expected.digest}, got ${got}); the partial file was removed.`,
+        {
+          hint: "Download it again; if it keeps failing the mirror may serve a different file.",
+        },
+      );
     }
   }
   try {

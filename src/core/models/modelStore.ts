@@ -40,7 +40,9 @@ export function resolveModelPath(model: string | undefined, modelsDir: string): 
     const inDir = join(modelsDir, entry ? entry.file : model.endsWith(".bin") ? model : `ggml-${model}.bin`);
     if (existsSync(inDir)) return inDir;
     throw new FleetError("MODEL_NOT_FOUND", `Model "${model}" is not installed (looked for ${asPath ?? inDir}).`, {
-      hint: entry ? `Download it with \`whisper-fleet models download ${entry.name}\` or in Manage Models.` : "Give a path to a ggml model file or a catalog name such as base.en.",
+      hint: entry
+        ? `Download it with \`whisper-fleet models download ${entry.name}\` or in Manage Models.`
+        : "Give a path to a ggml model file or a catalog name such as base.en.",
     });
   }
   const installed = listInstalled(modelsDir);

@@ -107,7 +107,16 @@ export function toJson(t: Transcript): string {
     start: round3(s.start),
     end: round3(s.end),
     text: s.text.trim(),
-    ...(s.words ? { words: s.words.map((w) => ({ text: w.text, start: round3(w.start), end: round3(w.end), ...(w.probability !== undefined ? { probability: round3(w.probability) } : {}) })) } : {}),
+    ...(s.words
+      ? {
+          words: s.words.map((w) => ({
+            text: w.text,
+            start: round3(w.start),
+            end: round3(w.end),
+            ...(w.probability !== undefined ? { probability: round3(w.probability) } : {}),
+          })),
+        }
+      : {}),
     ...(s.chunk !== undefined ? { chunk: s.chunk } : {}),
   }));
   return (

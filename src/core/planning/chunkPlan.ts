@@ -66,7 +66,14 @@ function smooth(rms: ArrayLike<number>, radius: number): Float64Array {
  * Picks the cut in [from, to] seconds: the middle of the longest run of quiet frames, ties broken
  * by closeness to `target`; without any quiet run, the quietest frame nearest the target.
  */
-export function findCut(energy: EnergyProfile | undefined, smoothed: Float64Array | undefined, threshold: number, from: number, to: number, target: number): number {
+export function findCut(
+  energy: EnergyProfile | undefined,
+  smoothed: Float64Array | undefined,
+  threshold: number,
+  from: number,
+  to: number,
+  target: number,
+): number {
   if (!energy || !smoothed || smoothed.length === 0) return target;
   const fs = energy.frameSeconds;
   const a = Math.max(0, Math.floor(from / fs));

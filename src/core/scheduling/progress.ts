@@ -95,6 +95,8 @@ export function progressPanel(p: ProgressSnapshot, width = 24): string[] {
   });
   const overall = p.audio.total > 0 ? p.audio.done / p.audio.total : 0;
   lines.push(`Overall   ${bar(overall, width)} ${String(Math.round(overall * 100)).padStart(3)}% ${p.chunks.done}/${p.chunks.total} chunks`);
-  lines.push(`Speed ${p.speed.chunksPerMinute.toFixed(1)} chunks/min · ${p.speed.realtimeFactor.toFixed(1)}x realtime · ETA ${formatDuration(p.etaSeconds)} · elapsed ${formatDuration(p.elapsedSeconds)}`);
+  lines.push(
+    `Speed ${p.speed.chunksPerMinute.toFixed(1)} chunks/min · ${p.speed.realtimeFactor.toFixed(1)}x realtime · ETA ${formatDuration(p.etaSeconds)} · elapsed ${formatDuration(p.elapsedSeconds)}`,
+  );
   return lines;
 }

@@ -191,7 +191,13 @@ export async function runSchedule(input: ScheduleInput): Promise<ScheduleResult>
         }
         try {
           const next = await input.fallback();
-          fallbacks.push({ at: (now() - started) / 1000, from: `${engine.name}:${engine.model}`, to: `${next.name}:${next.model}`, reason: cause.message, chunks: [chunk] });
+          fallbacks.push({
+            at: (now() - started) / 1000,
+            from: `${engine.name}:${engine.model}`,
+            to: `${next.name}:${next.model}`,
+            reason: cause.message,
+            chunks: [chunk],
+          });
           const old = engine;
           engine = next;
           if (engine.kind === "cloud") await applyWorkers(Math.max(1, Math.min(input.maxWorkers, engine.capacity())), "cloud engine concurrency");
@@ -200,7 +206,13 @@ export async function runSchedule(input: ScheduleInput): Promise<ScheduleResult>
           return true;
         } catch (error) {
           engineDead = cause;
-          fallbacks.push({ at: (now() - started) / 1000, from: `${engine.name}:${engine.model}`, to: "none", reason: `${cause.message}; fallback failed: ${toFleetError(error).message}`, chunks: [chunk] });
+          fallbacks.push({
+            at: (now() - started) / 1000,
+            from: `${engine.name}:${engine.model}`,
+            to: "none",
+            reason: `${cause.message}; fallback failed: ${toFleetError(error).message}`,
+            chunks: [chunk],
+          });
           return false;
         }
       })();
@@ -242,7 +254,12 @@ export async function runSchedule(input: ScheduleInput): Promise<ScheduleResult>
       return await current.transcribeChunk(request);
     } catch (error) {
       if (input.signal?.aborted) throw abortError();
-      if (timedOut) throw new FleetError("CHUNK_TIMEOUT", `Chunk ${chunk.index + 1} (${chunk.start.toFixed(0)}–${chunk.end.toFixed(0)} s) took longer than WORKER_TIMEOUT=${Math.round(input.timeoutMs / 1000)} s and was stopped.`, { retryable: true, cause: error });
+      if (timedOut)
+        throw new FleetError(
+          "CHUNK_TIMEOUT",
+          `Chunk ${chunk.index + 1} (${chunk.start.toFixed(0)}–${chunk.end.toFixed(0)} s) took longer than WORKER_TIMEOUT=${Math.round(input.timeoutMs / 1000)} s and was stopped.`,
+          { retryable: true, cause: error },
+        );
       throw toFleetError(error);
     } finally {
       clearTimeout(timer);
@@ -273,7 +290,18 @@ export async function runSchedule(input: ScheduleInput): Promise<ScheduleResult>
         const transcript = await limit(() => attempt(chunk, attemptNo));
         results.set(chunk.index, transcript);
         const wallMs = now() - t0;
-        metrics.push({ index: chunk.index, start: chunk.start, end: chunk.end, engine: `${transcript.engine}:${transcript.model}`, workerId: transcript.workerId, attempts: attemptNo, wallMs: transcript.timings.wallMs || wallMs, encodeMs: transcript.timings.encodeMs, decodeMs: transcript.timings.decodeMs, cached: false });
+        metrics.push({
+          index: chunk.index,
+          start: chunk.start,
+          end: chunk.end,
+          engine: `${transcript.engine}:${transcript.model}`,
+          workerId: transcript.workerId,
+          attempts: attemptNo,
+          wallMs: transcript.timings.wallMs || wallMs,
+          encodeMs: transcript.timings.encodeMs,
+          decodeMs: transcript.timings.decodeMs,
+          cached: false,
+        });
         input.onChunk?.(transcript);
         if (input.cache) {
           const storeKey = await input.cache.keyFor(chunk, engine);
@@ -304,12 +332,26 @@ export async function runSchedule(input: ScheduleInput): Promise<ScheduleResult>
         failuresSeen++;
         if (failuresSeen >= 2 && limit.concurrency > 1 && engine.kind === "local") {
           const d = climber.single();
-          fallbacks.push({ at: (now() - started) / 1000, from: `${limit.concurrency} workers`, to: "1 worker", reason: `repeated failures (${e.code})`, chunks: [chunk.index] });
+          fallbacks.push({
+            at: (now() - started) / 1000,
+            from: `${limit.concurrency} workers`,
+            to: "1 worker",
+            reason: `repeated failures (${e.code})`,
+            chunks: [chunk.index],
+          });
           await applyWorkers(d.workers, d.reason);
         }
         if (!e.retryable || attemptNo >= maxAttempts || engineDead) {
           failures.set(chunk.index, { code: e.code, reason: e.message });
-          metrics.push({ index: chunk.index, start: chunk.start, end: chunk.end, engine: `${engine.name}:${engine.model}`, attempts: attemptNo, wallMs: now() - t0, cached: false });
+          metrics.push({
+            index: chunk.index,
+            start: chunk.start,
+            end: chunk.end,
+            engine: `${engine.name}:${engine.model}`,
+            attempts: attemptNo,
+            wallMs: now() - t0,
+            cached: false,
+          });
           emit(true);
           return;
         }

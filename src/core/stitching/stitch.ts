@@ -61,8 +61,7 @@ export function alignWords(a: Word[], b: Word[], tolerance = MATCH_TOLERANCE): [
   const match = (i: number, j: number) => na[i] !== "" && na[i] === nb[j] && Math.abs(mid(a[i]) - mid(b[j])) <= tolerance;
   const dp: number[][] = Array.from({ length: a.length + 1 }, () => new Array<number>(b.length + 1).fill(0));
   for (let i = a.length - 1; i >= 0; i--)
-    for (let j = b.length - 1; j >= 0; j--)
-      dp[i][j] = match(i, j) ? dp[i + 1][j + 1] + 1 : Math.max(dp[i + 1][j], dp[i][j + 1]);
+    for (let j = b.length - 1; j >= 0; j--) dp[i][j] = match(i, j) ? dp[i + 1][j + 1] + 1 : Math.max(dp[i + 1][j], dp[i][j + 1]);
   const pairs: [number, number][] = [];
   let i = 0;
   let j = 0;

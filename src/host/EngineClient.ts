@@ -1,0 +1,115 @@
+/**
+ * The front end's side of the engine host: starts the child on first use, sends it jobs, relays
+ * progress and cancellation, and turns a dead child into a clean ENGINE_CRASHED failure; the next
+ * job starts a new child.
+ */
+import { fork, type ChildProcess } from "node:child_process";
+
+import { FleetError, type ErrorCode } from "../core/errors";
+import type { ConfigSource } from "../core/config";
+import type { TranscribeFileOptions } from "../core/FleetSession";
+import type { ProgressSnapshot } from "../core/scheduling/progress";
+import type { Transcript } from "../core/types";
+import type { HostEvent, HostRequest } from "./protocol";
+
+export interface EngineClientOptions {
+  /** The bundled host script (assets/engine-host/engine-host.js in the extension). */
+  hostPath: string;
+  /** Node binary to run it with; default: the current one (Raycast's own Node). */
+  execPath?: string;
+  env?: NodeJS.ProcessEnv;
+}
+
+interface Pending {
+  resolve(t: Transcript): void;
+  reject(e: FleetError): void;
+  onProgress?: (s: ProgressSnapshot) => void;
+}
+
+export class EngineClient {
+  private child?: ChildProcess;
+  private nextId = 1;
+  private readonly pending = new Map<number, Pending>();
+
+  constructor(private readonly options: EngineClientOptions) {}
+
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  private start(): ChildProcess {
+    if (this.child && this.child.exitCode === null && this.child.signalCode === null && this.child.connected) return this.child;
+    const child = fork(this.options.hostPath, [], {
+      execPath: this.options.execPath ?? process.execPath,
+      execArgv: [],
+      env: this.options.env ?? process.env,
+      serialization: "advanced",
+      stdio: ["ignore", "ignore", "pipe", "ipc"],
+    });
+    let stderr = "";
+    child.stderr?.on("data", (d: Buffer) => (stderr = (stderr + d.toString()).slice(-2000)));
+    child.on("message", (event: HostEvent) => this.onEvent(event));
+    child.on("exit", (code, signal) => {
+      if (this.child === child) this.child = undefined;
+      const why = signal ? `was killed (${signal})` : `exited with code ${code}`;
+      const tail = stderr.trim().split("\n").slice(-2).join(" ");
+      for (const [id, p] of this.pending) {
+        this.pending.delete(id);
+        p.reject(new FleetError("ENGINE_CRASHED", `The transcription engine ${why}${tail ? `: ${tail}` : ""}.`));
+      }
+    });
+    child.on("error", () => undefined); // reported through "exit"
+    this.child = child;
+    return child;
+  }
+
+  private onEvent(event: HostEvent): void {
+    if (event.type === "ready") return;
+    const p = this.pending.get(event.id);
+    if (!p) return;
+    if (event.type === "progress") {
+      p.onProgress?.(event.snapshot);
+    } else if (event.type === "done") {
+      this.pending.delete(event.id);
+      p.resolve(event.transcript);
+    } else {
+      this.pending.delete(event.id);
+      p.reject(new FleetError(event.error.code as ErrorCode, event.error.message, { hint: event.error.hint, details: event.error.details }));
+    }
+  }
+
+  transcribe(
+    path: string,
+    config: ConfigSource,
+    options: { signal?: AbortSignal; onProgress?: (s: ProgressSnapshot) => void; overrides?: TranscribeFileOptions["overrides"] } = {},
+  ): Promise<Transcript> {
+    if (options.signal?.aborted) return Promise.reject(new FleetError("ABORTED", "Transcription was cancelled."));
+    const child = this.start();
+    const id = this.nextId++;
+    return new Promise<Transcript>((resolve, reject) => {
+      const onAbort = () => this.post(child, { type: "cancel", id });
+      options.signal?.addEventListener("abort", onAbort, { once: true });
+      const done = () => options.signal?.removeEventListener("abort", onAbort);
+      this.pending.set(id, {
+        resolve: (t) => (done(), resolve(t)),
+        reject: (e) => (done(), reject(e)),
+        onProgress: options.onProgress,
+      });
+      this.post(child, { type: "transcribe", id, path, config, overrides: options.overrides });
+    });
+  }
+
+  private post(child: ChildProcess, request: HostRequest): void {
+    if (child.connected) child.send(request);
+  }
+
+  /** Stops the host (and with it any running job). */
+  dispose(): void {
+    const child = this.child;
+    this.child = undefined;
+    if (child && child.exitCode === null) {
+      this.post(child, { type: "shutdown" });
+      setTimeout(() => child.exitCode === null && child.kill("SIGKILL"), 2000).unref();
+    }
+  }
+}

@@ -1,0 +1,28 @@
+/**
+ * Messages between a front end and the engine host process (child_process IPC). The host runs the
+ * native addon and the scheduler, so a native crash or out-of-memory kills only the host, and
+ * large buffers never enter the front end's heap.
+ */
+import type { FleetErrorOptions } from "../core/errors";
+import type { TranscribeFileOptions } from "../core/FleetSession";
+import type { ProgressSnapshot } from "../core/scheduling/progress";
+import type { Transcript } from "../core/types";
+import type { ConfigSource } from "../core/config";
+
+export type HostRequest =
+  | { type: "transcribe"; id: number; path: string; config: ConfigSource; overrides?: TranscribeFileOptions["overrides"] }
+  | { type: "cancel"; id: number }
+  | { type: "shutdown" };
+
+export interface WireError {
+  code: string;
+  message: string;
+  hint?: string;
+  details?: FleetErrorOptions["details"];
+}
+
+export type HostEvent =
+  | { type: "ready"; pid: number }
+  | { type: "progress"; id: number; snapshot: ProgressSnapshot }
+  | { type: "done"; id: number; transcript: Transcript }
+  | { type: "failed"; id: number; error: WireError };
