@@ -1,4 +1,5 @@
 /** Unpacks the synthetic whisper.cpp models from ../shared/models into .models/ (once, verified). */
+import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { createReadStream, createWriteStream, existsSync, readFileSync, renameSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
@@ -6,7 +7,7 @@ import { join } from "node:path";
 import { pipeline } from "node:stream/promises";
 import { createGunzip } from "node:zlib";
 
-import { modelsDir, requireShared, sharedDir } from "./paths";
+import { modelsDir, repoRoot, requireShared, sharedDir } from "./paths";
 
 async function sha256(path: string): Promise<string> {
   const hash = createHash("sha256");
@@ -16,6 +17,8 @@ async function sha256(path: string): Promise<string> {
 
 export default async function setup(): Promise<void> {
   requireShared();
+  // The engine host runs as a child process from its bundle, as it does inside Raycast.
+  execFileSync(process.execPath, [join(repoRoot, "scripts", "build-ts.mjs")], { cwd: repoRoot, stdio: "ignore" });
   await mkdir(modelsDir, { recursive: true });
   const sums = readFileSync(join(sharedDir, "models", "SHA256SUMS"), "utf8")
     .trim()

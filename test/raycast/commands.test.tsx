@@ -1,0 +1,256 @@
+/**
+ * The Raycast commands with @raycast/api replaced by a recording stand-in; everything else is
+ * real: the engine host child process, the addon, ffmpeg, the history store.
+ */
+import { mkdirSync, symlinkSync } from "node:fs";
+import { join } from "node:path";
+
+import { act, type ReactElement } from "react";
+import { create, type ReactTestInstance, type ReactTestRenderer } from "react-test-renderer";
+import { parseSync } from "subtitle";
+import { afterAll, beforeEach, describe, expect, it } from "vitest";
+
+import { calls, environment, resetRaycast, state, type ToastStub } from "../support/raycast/api";
+import TranscribeSelectedFiles from "../../src/transcribe-selected-files";
+import TranscribeFile from "../../src/transcribe-file";
+import TranscriptionHistory from "../../src/transcription-history";
+import ManageModels from "../../src/manage-models";
+import { TranscriptionView } from "../../src/raycast/TranscriptionView";
+import { engineClient, historyStore, modelsDir } from "../../src/raycast/engine";
+import { configSource, type Preferences } from "../../src/raycast/preferences";
+import { HISTORY_SCHEMA } from "../../src/core/history/HistoryStore";
+import { makeMedia } from "../support/audio";
+import { jfkMp3, jfkWav, lj001, model } from "../support/paths";
+
+(globalThis as { IS_REACT_ACT_ENVIRONMENT?: boolean }).IS_REACT_ACT_ENVIRONMENT = true;
+
+const prefs: Preferences = {
+  engine: "local",
+  model: model("tiny.en"),
+  language: "auto",
+  translate: false,
+  outputFormat: "txt",
+  onFinish: "copy",
+  autoAdjust: true,
+  cloudModel: "whisper-1",
+};
+
+beforeEach(() => {
+  resetRaycast();
+  state.preferences = { ...prefs };
+  state.finderItems = [];
+});
+afterAll(() => engineClient().dispose());
+
+async function until(check: () => boolean, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error("condition not met in time");
+    await act(async () => {
+      await new Promise((r) => setTimeout(r, 50));
+    });
+  }
+}
+
+const lastToast = (): ToastStub => calls.toasts.at(-1)!;
+const byType = (root: ReactTestInstance, type: string) => root.findAll((n) => n.type === type);
+const actionTitles = (root: ReactTestInstance) =>
+  root.findAll((n) => typeof n.type === "string" && n.type.startsWith("Action")).map((n) => n.props.title as string);
+
+describe("Transcribe Selected Files", () => {
+  it("transcribes the Finder selection with one toast updated in place, copies the text, and records history", async () => {
+    state.finderItems = [{ path: jfkWav }];
+    await TranscribeSelectedFiles();
+    expect(calls.toasts).toHaveLength(1);
+    const toast = lastToast();
+    expect(toast.shown.some((s) => /^jfk\.wav · \d\/1 chunks · 1 worker · [\d.]+ chunks\/min · ETA/.test(s.message ?? ""))).toBe(true);
+    expect(toast.hidden).toBe(true);
+    expect(calls.copied).toHaveLength(1);
+    expect(calls.copied[0]).toContain("Printing");
+    expect(calls.hud).toEqual(["Copied transcript of jfk.wav"]);
+    const [entry] = await historyStore().list();
+    expect(entry).toMatchObject({ file: jfkWav, status: "done" });
+    expect(entry.transcript!.segments.length).toBeGreaterThan(0);
+  });
+
+  it("runs several files as a queue and pastes when asked to", async () => {
+    state.preferences = { ...prefs, onFinish: "paste" };
+    state.finderItems = [{ path: jfkWav }, { path: jfkMp3 }];
+    const result = await TranscribeSelectedFiles();
+    expect(result).toBeUndefined();
+    expect(calls.pasted).toHaveLength(1);
+    expect(calls.pasted[0].match(/Printing/g)!.length).toBeGreaterThanOrEqual(2);
+    expect(lastToast().shown.some((s) => s.title === "Transcribing 2/2")).toBe(true);
+    expect(calls.hud).toEqual(["Pasted 2 transcripts"]);
+  });
+
+  it("says what to do when Finder is not in front or nothing is selected", async () => {
+    state.finderItems = new Error("Finder isn't the frontmost application");
+    await TranscribeSelectedFiles();
+    expect(lastToast()).toMatchObject({ style: "FAILURE", title: "Finder is not in front" });
+    state.finderItems = [];
+    await TranscribeSelectedFiles();
+    expect(lastToast()).toMatchObject({ style: "FAILURE", title: "Nothing selected in Finder" });
+  });
+
+  it("turns a missing model into a toast whose action opens Manage Models", async () => {
+    state.preferences = { ...prefs, model: join(environment.supportPath, "missing.bin") };
+    state.finderItems = [{ path: jfkWav }];
+    await TranscribeSelectedFiles();
+    const toast = lastToast();
+    expect(toast).toMatchObject({ style: "FAILURE", title: "No Whisper model" });
+    expect(toast.message).toContain("missing.bin");
+    expect(toast.primaryAction?.title).toBe("Download a Model");
+    toast.primaryAction!.onAction();
+    expect(calls.launched).toEqual([{ name: "manage-models", type: "userInitiated" }]);
+    expect(calls.copied).toEqual([]);
+  });
+
+  it("cancels from the toast: the job stops and history says cancelled", async () => {
+    state.finderItems = [{ path: lj001 }];
+    const running = TranscribeSelectedFiles();
+    await until(() => calls.toasts.length > 0 && / chunks /.test(lastToast().message ?? ""));
+    const t0 = Date.now();
+    lastToast().primaryAction!.onAction();
+    await running;
+    expect(Date.now() - t0).toBeLessThan(3000);
+    expect(lastToast()).toMatchObject({ style: "FAILURE", title: "Transcription cancelled" });
+    const entries = await historyStore().list();
+    expect(entries.find((e) => e.file === lj001)?.status).toBe("cancelled");
+    expect(calls.copied).toEqual([]);
+  });
+});
+
+describe("Transcribe File", () => {
+  it("starts the job with the form's per-run options", async () => {
+    let renderer!: ReactTestRenderer;
+    state.finderItems = [{ path: jfkWav }];
+    await act(async () => {
+      renderer = create(<TranscribeFile />);
+    });
+    await until(() => (byType(renderer.root, "Form.FilePicker")[0].props.value as string[]).length === 1);
+    expect(byType(renderer.root, "Form.FilePicker")[0].props.value).toEqual([jfkWav]);
+    const submit = byType(renderer.root, "Action.SubmitForm")[0];
+    await act(async () => {
+      await submit.props.onSubmit({ files: [jfkWav], engine: "local", model: "default", language: "ko", translate: true, format: "srt" });
+    });
+    expect(calls.pushed).toHaveLength(1);
+    const pushed = calls.pushed[0] as ReactElement<{ file: string; overrides: Record<string, unknown>; format: string; source: Record<string, unknown> }>;
+    expect(pushed.type).toBe(TranscriptionView);
+    expect(pushed.props.file).toBe(jfkWav);
+    expect(pushed.props.overrides).toEqual({ engine: "local", language: "ko", translate: true });
+    expect(pushed.props.format).toBe("srt");
+    expect(pushed.props.source.WHISPER_FLEET_MODEL).toBe(model("tiny.en"));
+    renderer.unmount();
+  });
+
+  it("renders the live worker panel, then the transcript with its actions", async () => {
+    const clip = makeMedia("lj001-120s.flac", ["-i", lj001, "-t", "120"]);
+    const source = configSource({ ...prefs, chunkSeconds: "30" });
+    let renderer!: ReactTestRenderer;
+    await act(async () => {
+      renderer = create(<TranscriptionView file={clip} source={source} overrides={{}} format="srt" />);
+    });
+    const markdown = () => byType(renderer.root, "Detail")[0]?.props.markdown as string;
+    await until(() => /Worker {2}1 .*% chunk/.test(markdown() ?? ""));
+    expect(markdown()).toMatch(/Overall .* \d+\/4 chunks/);
+    expect(markdown()).toMatch(/chunks\/min · .*x realtime · ETA/);
+    await until(() => actionTitles(renderer.root).includes("Copy as SRT"), 120_000);
+    expect(markdown()).toMatch(/^# lj001-120s\.flac/);
+    expect(actionTitles(renderer.root)).toEqual(expect.arrayContaining(["Copy Transcript", "Paste Transcript", "Copy as VTT", "Save Next to Source File"]));
+    const copy = byType(renderer.root, "Action.CopyToClipboard").find((n) => n.props.title === "Copy Transcript")!;
+    expect(parseSync(copy.props.content as string).filter((n) => n.type === "cue").length).toBeGreaterThan(3);
+    renderer.unmount();
+  });
+
+  it("leaving the view cancels the job", async () => {
+    let renderer!: ReactTestRenderer;
+    await act(async () => {
+      renderer = create(<TranscriptionView file={lj001} source={configSource(prefs)} overrides={{}} format="txt" />);
+    });
+    await until(() => /chunks/.test((byType(renderer.root, "Detail")[0]?.props.markdown as string) ?? ""));
+    await act(async () => renderer.unmount());
+    const deadline = Date.now() + 5000;
+    let status = "";
+    while (Date.now() < deadline && status !== "cancelled") {
+      await new Promise((r) => setTimeout(r, 100));
+      status = (await historyStore().list()).find((e) => e.file === lj001)?.status ?? "";
+    }
+    expect(status).toBe("cancelled");
+  });
+});
+
+describe("Transcription History", () => {
+  it("lists jobs, marks the ones Raycast interrupted, and offers to resume them", async () => {
+    const store = historyStore();
+    const old = new Date(Date.now() - 10 * 60_000).toISOString();
+    await store.save({
+      schema: HISTORY_SCHEMA,
+      id: "stale",
+      file: "/recordings/interview.m4a",
+      status: "running",
+      startedAt: old,
+      heartbeatAt: old,
+      overrides: { language: "ko" },
+      progress: "12/40 chunks",
+    });
+    let renderer!: ReactTestRenderer;
+    await act(async () => {
+      renderer = create(<TranscriptionHistory />);
+    });
+    await until(() => byType(renderer.root, "List.Item").length > 0);
+    const item = byType(renderer.root, "List.Item").find((n) => n.props.title === "interview.m4a")!;
+    expect((item.props.accessories as { tag?: { value: string } }[])[0].tag!.value).toBe("Interrupted");
+    const detail = item.props.detail as ReactElement<{ markdown: string }>;
+    expect(detail.props.markdown).toContain("Resume it: finished chunks are reused");
+    const titles = item.findAll((n) => typeof n.type === "string" && n.type.startsWith("Action")).map((n) => n.props.title);
+    expect(titles).toEqual(expect.arrayContaining(["Resume", "Delete"]));
+    const done = byType(renderer.root, "List.Item").find((n) => n.props.title === "jfk.wav");
+    expect(done).toBeDefined();
+    renderer.unmount();
+  });
+});
+
+describe("Manage Models", () => {
+  it("shows the catalog with what is installed, and sets the default", async () => {
+    mkdirSync(modelsDir(), { recursive: true });
+    symlinkSync(model("tiny.en"), join(modelsDir(), "ggml-tiny.en.bin"));
+    let renderer!: ReactTestRenderer;
+    await act(async () => {
+      renderer = create(<ManageModels />);
+    });
+    const items = byType(renderer.root, "List.Item");
+    expect(items.map((i) => i.props.title)).toEqual(
+      expect.arrayContaining(["tiny", "tiny.en", "base.en", "large-v3", "large-v3-turbo", "large-v3-turbo-q5_0"]),
+    );
+    const tiny = items.find((i) => i.props.title === "tiny.en")!;
+    expect(tiny.props.accessories).toEqual([{ text: "Installed" }]);
+    expect(items.find((i) => i.props.title === "base.en")!.props.accessories).toEqual([{ text: "Not installed" }]);
+    const setDefault = tiny.findAll((n) => n.props.title === "Set as Default")[0];
+    await act(async () => {
+      await setDefault.props.onAction();
+    });
+    expect(state.storage.get("defaultModel")).toBe(join(modelsDir(), "ggml-tiny.en.bin"));
+    renderer.unmount();
+  });
+});
+
+describe("engine host process", () => {
+  it("a killed engine fails the job cleanly and the next job starts a new one", async () => {
+    const client = engineClient();
+    let killed = false;
+    const pending = client.transcribe(lj001, configSource(prefs), {
+      onProgress: (s) => {
+        if (!killed && s.phase === "transcribing") {
+          killed = true;
+          process.kill(client.pid!, "SIGKILL");
+        }
+      },
+    });
+    await expect(pending).rejects.toMatchObject({ code: "ENGINE_CRASHED" });
+    const first = killed;
+    const t = await client.transcribe(jfkWav, configSource(prefs));
+    expect(first).toBe(true);
+    expect(t.segments.length).toBeGreaterThan(0);
+  });
+});
