@@ -137,7 +137,11 @@ export class LocalWhisperEngine implements TranscriptionEngine {
     const sampleOffset = Math.round(chunk.start * audio.sampleRate);
     const sampleCount = Math.max(1, Math.min(audio.samples, Math.round(chunk.end * audio.sampleRate)) - sampleOffset);
     const native: NativeChunk = { index: chunk.index, offsetMs: (sampleOffset / audio.sampleRate) * 1000, path: audio.path, sampleOffset, sampleCount };
-    const [result] = await this.transcribe([native], toNativeOptions(request.options), {
+    const options = toNativeOptions(request.options);
+    // English-only models know one language; asking them to detect it costs a whole extra encode
+    // per chunk in whisper.cpp.
+    if (!this.facts.multilingual) options.language = "en";
+    const [result] = await this.transcribe([native], options, {
       signal: request.signal,
       threads: request.threads,
       onEvent: (event) => {

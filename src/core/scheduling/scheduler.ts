@@ -49,6 +49,12 @@ export interface ScheduleInput {
   signal?: AbortSignal;
   onProgress?: (snapshot: ProgressSnapshot) => void;
   onChunk?: (transcript: ChunkTranscript) => void;
+  /**
+   * With language "auto", use the language the first finished chunk detected for every chunk
+   * started after it (as whisper-cli does for a whole file): detection costs an extra encode per
+   * chunk and only ever looks at a chunk's first 30 seconds. Default true.
+   */
+  lockLanguage?: boolean;
   /** Polled after each chunk; true shrinks the pool at once. */
   memoryPressure?: () => boolean | Promise<boolean>;
   now?: () => number;
@@ -102,6 +108,8 @@ export async function runSchedule(input: ScheduleInput): Promise<ScheduleResult>
   const adjustments: string[] = [];
   let retries = 0;
   let cached = 0;
+  let options = input.options;
+  const lockLanguage = (input.lockLanguage ?? true) && (options.language ?? "auto") === "auto";
   let failuresSeen = 0;
 
   const initial = Math.max(1, Math.min(input.initialWorkers, input.maxWorkers));
@@ -241,7 +249,7 @@ export async function runSchedule(input: ScheduleInput): Promise<ScheduleResult>
       const request: ChunkRequest = {
         chunk,
         audio: input.audio,
-        options: input.options,
+        options,
         signal: controller.signal,
         threads: threadsFor(input.cores, limit.concurrency),
         onProgress: (percent) => {
@@ -289,6 +297,7 @@ export async function runSchedule(input: ScheduleInput): Promise<ScheduleResult>
       try {
         const transcript = await limit(() => attempt(chunk, attemptNo));
         results.set(chunk.index, transcript);
+        if (lockLanguage && transcript.language && options.language !== transcript.language) options = { ...options, language: transcript.language };
         const wallMs = now() - t0;
         metrics.push({
           index: chunk.index,
