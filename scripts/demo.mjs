@@ -6,6 +6,7 @@
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { createReadStream, createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync, renameSync } from "node:fs";
+import { homedir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { pipeline } from "node:stream/promises";
 import { fileURLToPath } from "node:url";
@@ -30,8 +31,10 @@ async function syntheticModel() {
   return out;
 }
 
-const modelsDir = process.env.WHISPER_FLEET_MODELS_DIR;
-const installed = modelsDir && existsSync(modelsDir) ? readdirSync(modelsDir).filter((f) => f.endsWith(".bin")) : [];
+// Where the CLI looks for installed models (see src/core/paths.ts).
+const home = process.env.WHISPER_FLEET_HOME ?? (process.platform === "darwin" ? join(homedir(), "Library", "Application Support", "whisper-fleet") : join(process.env.XDG_DATA_HOME || join(homedir(), ".local", "share"), "whisper-fleet"));
+const modelsDir = process.env.WHISPER_FLEET_MODELS_DIR ?? join(home, "models");
+const installed = existsSync(modelsDir) ? readdirSync(modelsDir).filter((f) => f.endsWith(".bin")) : [];
 if (!process.env.WHISPER_FLEET_MODEL && !args.includes("--model") && installed.length === 0) {
   const synthetic = await syntheticModel();
   if (synthetic) {

@@ -28,6 +28,9 @@ echo "build took $(( $(date +%s) - start )) s"
 
 case "$task" in
   demo) npm run demo ;;
-  test) npm test ;;
+  test)
+    npm run build:raycast # Raycast's own build of the extension (offline)
+    npm test
+    ;;
   *) echo "usage: bash scripts/setup.sh demo|test" >&2; exit 2 ;;
 esac

@@ -35,9 +35,21 @@ export interface TranscribeFileOptions {
 export interface SessionHooks {
   /** Reads available memory; injectable for tests. */
   availableMemory?: () => Promise<number | undefined>;
+  /** Whether memory is short right now (shrinks the pool at once); injectable for tests. */
+  memoryPressure?: () => Promise<boolean>;
   cores?: number;
   /** Wraps every engine the session hands to the scheduler (instrumentation, fault injection in tests). */
   decorateEngine?: (engine: TranscriptionEngine) => TranscriptionEngine;
+}
+
+/** Memory is short when less than 10% (at least 512 MB) of it is still available. */
+async function memoryShortFromSystem(): Promise<boolean> {
+  try {
+    const m = await si.mem();
+    return m.available < Math.max(512e6, m.total * 0.1);
+  } catch {
+    return false;
+  }
 }
 
 async function availableMemoryFromSystem(): Promise<number | undefined> {
@@ -179,6 +191,7 @@ export class FleetSession {
         },
         signal,
         onProgress,
+        memoryPressure: engine.kind === "local" ? (this.hooks.memoryPressure ?? memoryShortFromSystem) : undefined,
       });
       fallbacks.push(...schedule.fallbacks);
 

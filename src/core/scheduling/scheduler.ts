@@ -322,7 +322,8 @@ export async function runSchedule(input: ScheduleInput): Promise<ScheduleResult>
           if (input.memoryPressure && (await input.memoryPressure())) {
             const d = climber.pressure();
             if (d.changed) await applyWorkers(d.workers, d.reason);
-          } else if (input.autoAdjust && engine.kind === "local" && results.size - cached < total) {
+          } else if (input.autoAdjust && engine.kind === "local" && total - results.size - failures.size >= 2 * limit.concurrency + 2) {
+            // Explore only while enough chunks remain to pay for a measurement at another count.
             const d = climber.observe(throughput);
             if (d.changed) await applyWorkers(d.workers, d.reason);
           }
