@@ -136,17 +136,40 @@ export class FleetSession {
     throwIfAborted(signal);
     report({ phase: "probing" });
     const ffmpeg = this.ffmpegInfo();
-    const media = await decodeMedia(path, {
-      ffmpeg: ffmpeg.path,
-      tempDir: config.tempDir,
-      signal,
-      onProgress: (done, total) => report({ phase: "decoding", decoded: { done, total } }),
-    });
+    // The model loads while ffmpeg decodes; if no engine can run, decoding stops at once rather
+    // than after an hour-long file has been read.
+    const fallbacks: FallbackRecord[] = [];
+    const linked = new AbortController();
+    const onAbort = () => linked.abort();
+    signal?.addEventListener("abort", onAbort, { once: true });
+    let engineError: unknown;
+    const enginePick = this.pickEngine(config.engine, config.model, signal, fallbacks).then(
+      (e) => e,
+      (error: unknown) => {
+        engineError = error;
+        linked.abort();
+        return undefined;
+      },
+    );
+    let media: Awaited<ReturnType<typeof decodeMedia>>;
+    try {
+      media = await decodeMedia(path, {
+        ffmpeg: ffmpeg.path,
+        tempDir: config.tempDir,
+        signal: linked.signal,
+        onProgress: (done, total) => report({ phase: "decoding", decoded: { done, total } }),
+      });
+    } catch (error) {
+      // A failed engine is what stopped the decode; otherwise the file itself is the problem.
+      throw engineError !== undefined && !signal?.aborted ? toFleetError(engineError) : error;
+    } finally {
+      signal?.removeEventListener("abort", onAbort);
+    }
     try {
       const decodeMs = Date.now() - t0;
-      const fallbacks: FallbackRecord[] = [];
       report({ phase: "loading" });
-      const picked = await this.pickEngine(config.engine, config.model, signal, fallbacks);
+      const picked = await enginePick;
+      if (!picked) throw toFleetError(engineError);
       const engine = this.hooks.decorateEngine ? this.hooks.decorateEngine(picked) : picked;
       throwIfAborted(signal);
 
