@@ -1,3 +1,4 @@
+/* eslint-disable @typescript-eslint/no-require-imports -- a plain CommonJS script run with node on the GPU machine */
 // GPU check for the opt-in CUDA build (npm run build:native -- --cuda): the addon on a real GPU,
 // several whisper_states sharing one model on it, results equal to the CPU path, cancellation, memory.
 // Usage: node bench/gpuCheck.cjs ADDON.node RAW_F32_16K_FILE MODEL.bin   (writes $OUT/gpu-check.txt too)

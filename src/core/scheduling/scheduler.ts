@@ -228,6 +228,20 @@ export async function runSchedule(input: ScheduleInput): Promise<ScheduleResult>
     return switching;
   };
 
+  /**
+   * Cloud chunks that run in order get the end of the previous chunk's text as prompt context
+   * (after the user's glossary), as OpenAI recommends for split audio. In parallel there is no
+   * "previous" text yet, and local chunks are decoded without context on purpose.
+   */
+  const withPreviousTail = (o: TranscribeOptions, chunk: PlannedChunk): TranscribeOptions => {
+    if (engine.kind !== "cloud" || limit.concurrency !== 1) return o;
+    const previous = results.get(chunk.index - 1);
+    if (!previous?.segments.length) return o;
+    const text = previous.segments.map((s) => s.text).join(" ");
+    const tail = text.length > 200 ? text.slice(-200).replace(/^\S*\s/, "") : text; // no half word
+    return { ...o, prompt: [o.prompt, tail].filter(Boolean).join(" ") };
+  };
+
   const attempt = async (chunk: PlannedChunk, attemptNo: number): Promise<ChunkTranscript> => {
     if (input.signal?.aborted) throw abortError();
     if (engineDead) throw engineDead;
@@ -249,7 +263,7 @@ export async function runSchedule(input: ScheduleInput): Promise<ScheduleResult>
       const request: ChunkRequest = {
         chunk,
         audio: input.audio,
-        options,
+        options: withPreviousTail(options, chunk),
         signal: controller.signal,
         threads: threadsFor(input.cores, limit.concurrency),
         onProgress: (percent) => {
@@ -259,7 +273,12 @@ export async function runSchedule(input: ScheduleInput): Promise<ScheduleResult>
           emit();
         },
       };
-      return await current.transcribeChunk(request);
+      const transcript = await current.transcribeChunk(request);
+      // Recorded before the worker slot is released, so the next chunk to start already sees it
+      // (previous-chunk prompt, language lock).
+      results.set(chunk.index, transcript);
+      if (lockLanguage && transcript.language && options.language !== transcript.language) options = { ...options, language: transcript.language };
+      return transcript;
     } catch (error) {
       if (input.signal?.aborted) throw abortError();
       if (timedOut)
@@ -296,8 +315,6 @@ export async function runSchedule(input: ScheduleInput): Promise<ScheduleResult>
       const t0 = now();
       try {
         const transcript = await limit(() => attempt(chunk, attemptNo));
-        results.set(chunk.index, transcript);
-        if (lockLanguage && transcript.language && options.language !== transcript.language) options = { ...options, language: transcript.language };
         const wallMs = now() - t0;
         metrics.push({
           index: chunk.index,
