@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# One entry point for a fresh machine:
+# One entry point for a fresh machine (see README):
 #   bash scripts/setup.sh demo   install, build, transcribe the bundled sample with the defaults
 #   bash scripts/setup.sh test   install, build, run the whole test suite (what CI runs)
 # Provides Node 22 from the npm registry (node-<platform>-<arch>@22) when the machine has an older
@@ -29,7 +29,8 @@ echo "build took $(( $(date +%s) - start )) s"
 case "$task" in
   demo) npm run demo ;;
   test)
-    npm run build:raycast # Raycast's own build of the extension (offline)
+    npm run build:whisper-tools # whisper.cpp's whisper-cli and whisper-server, for tests and benchmarks
+    npm run build:raycast       # Raycast's own build of the extension (offline)
     npm test
     ;;
   *) echo "usage: bash scripts/setup.sh demo|test" >&2; exit 2 ;;
