@@ -52,11 +52,13 @@ class TtyDisplay implements ProgressDisplay {
       this.status.update(Math.min(100, pct), { label: "Status   ", info: progressLine(s) });
       return;
     }
-    while (this.lanes.length < s.workers.length) {
+    this.status?.update(0, { label: "Status   ", info: progressLine(s) });
+    // Worker lanes first, the overall bar under them, as in the plan's panel.
+    while (this.lanes.length < Math.max(s.workers.length, s.activeWorkers)) {
       const id = this.lanes.length;
       this.lanes.push(this.multi.create(100, 0, { label: `Worker ${String(id + 1).padStart(2)}`, info: "idle" }));
     }
-    s.workers.forEach((w, i) => {
+    s.workers.slice(0, this.lanes.length).forEach((w, i) => {
       const info =
         w.state === "busy" || w.state === "retrying" ? `chunk ${(w.chunk ?? 0) + 1}/${s.chunks.total}${w.state === "retrying" ? " (retry)" : ""}` : w.state;
       this.lanes[i].update(Math.round(w.percent), { label: `Worker ${String(i + 1).padStart(2)}`, info });
