@@ -116,10 +116,6 @@ const DEFAULT_HINTS: Partial<Record<ErrorCode, string>> = {
   DISK_FULL: "Free some disk space and try again.",
 };
 
-export function isFleetError(value: unknown): value is FleetError {
-  return value instanceof FleetError;
-}
-
 /** Converts anything thrown (native errors carry a `code`) into a FleetError. */
 export function toFleetError(error: unknown, fallback: ErrorCode = "UNKNOWN"): FleetError {
   if (error instanceof FleetError) return error;

@@ -181,8 +181,3 @@ export function planChunks(duration: number, energy: EnergyProfile | undefined, 
   }
   return { duration, chunks, skipped, threshold };
 }
-
-/** Fixed-length plan with no energy information (used when decoding produced no energy map). */
-export function planFixed(duration: number, chunkSeconds: number, overlapSeconds: number): ChunkPlan {
-  return planChunks(duration, undefined, { chunkSeconds, overlapSeconds, searchSeconds: 0 });
-}
