@@ -122,7 +122,7 @@ export function toFleetError(error: unknown, fallback: ErrorCode = "UNKNOWN"): F
   if (error instanceof Error) {
     const code = (error as Error & { code?: unknown }).code;
     const known = typeof code === "string" && (ERROR_CODES as readonly string[]).includes(code);
-    if (error.name === "AbortError") return new FleetError("ABORTED", "Transcription was cancelled.", { cause: error });
+    if (error.name === "AbortError") return abortError(error);
     const details: Record<string, unknown> = {};
     const chunkIndex = (error as Error & { chunkIndex?: unknown }).chunkIndex;
     if (typeof chunkIndex === "number") details.chunkIndex = chunkIndex;
@@ -134,12 +134,31 @@ export function toFleetError(error: unknown, fallback: ErrorCode = "UNKNOWN"): F
   return new FleetError(fallback, String(error));
 }
 
-export function abortError(): FleetError {
-  return new FleetError("ABORTED", "Transcription was cancelled.");
+export function abortError(cause?: unknown): FleetError {
+  return new FleetError("ABORTED", "Transcription was cancelled.", cause === undefined ? {} : { cause });
 }
 
 export function throwIfAborted(signal?: AbortSignal): void {
   if (signal?.aborted) throw abortError();
+}
+
+/** Waits `ms`, rejecting with ABORTED as soon as `signal` fires. */
+export function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(abortError());
+    const timer = setTimeout(
+      () => {
+        signal?.removeEventListener("abort", onAbort);
+        resolve();
+      },
+      Math.max(0, ms),
+    );
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(abortError());
+    };
+    signal?.addEventListener("abort", onAbort, { once: true });
+  });
 }
 
 /** Validation in the house shape: "Expected <what> for <name> but received <value> of type <type>". */

@@ -5,7 +5,7 @@
  */
 import { fork, type ChildProcess } from "node:child_process";
 
-import { FleetError, type ErrorCode } from "../core/errors";
+import { abortError, FleetError, type ErrorCode } from "../core/errors";
 import type { ConfigSource } from "../core/config";
 import type { TranscribeFileOptions } from "../core/FleetSession";
 import type { ProgressSnapshot } from "../core/scheduling/progress";
@@ -83,7 +83,7 @@ export class EngineClient {
     config: ConfigSource,
     options: { signal?: AbortSignal; onProgress?: (s: ProgressSnapshot) => void; overrides?: TranscribeFileOptions["overrides"] } = {},
   ): Promise<Transcript> {
-    if (options.signal?.aborted) return Promise.reject(new FleetError("ABORTED", "Transcription was cancelled."));
+    if (options.signal?.aborted) return Promise.reject(abortError());
     const child = this.start();
     const id = this.nextId++;
     return new Promise<Transcript>((resolve, reject) => {

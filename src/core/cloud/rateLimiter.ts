@@ -3,32 +3,14 @@
  * evenly (at most `requestsPerMinute`, never a burst above it), and a 429's Retry-After pauses
  * everyone, not just the request that got it. The clock and the sleep are injectable.
  */
-import { abortError } from "../errors";
+import { abortableSleep } from "../errors";
 
 export interface LimiterClock {
   now(): number;
   sleep(ms: number, signal?: AbortSignal): Promise<void>;
 }
 
-export const realClock: LimiterClock = {
-  now: () => Date.now(),
-  sleep: (ms, signal) =>
-    new Promise((resolve, reject) => {
-      if (signal?.aborted) return reject(abortError());
-      const timer = setTimeout(
-        () => {
-          signal?.removeEventListener("abort", onAbort);
-          resolve();
-        },
-        Math.max(0, ms),
-      );
-      const onAbort = () => {
-        clearTimeout(timer);
-        reject(abortError());
-      };
-      signal?.addEventListener("abort", onAbort, { once: true });
-    }),
-};
+export const realClock: LimiterClock = { now: () => Date.now(), sleep: abortableSleep };
 
 export class RateLimiter {
   private nextFree = 0;

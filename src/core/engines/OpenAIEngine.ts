@@ -264,7 +264,7 @@ export function classify(error: unknown, model: string, baseURL?: string): Fleet
   const where = baseURL ?? "the OpenAI API";
   if (error instanceof OpenAI.APIConnectionTimeoutError)
     return new FleetError("CLOUD_UNAVAILABLE", `${where} did not answer in time.`, { retryable: true, cause: error });
-  if (error instanceof OpenAI.APIUserAbortError) return new FleetError("ABORTED", "Transcription was cancelled.");
+  if (error instanceof OpenAI.APIUserAbortError) return abortError(error);
   if (error instanceof OpenAI.APIConnectionError)
     return new FleetError("CLOUD_UNAVAILABLE", `Could not reach ${where}: ${error.message}`, { retryable: true, cause: error });
   if (error instanceof OpenAI.APIError) {
@@ -283,6 +283,6 @@ export function classify(error: unknown, model: string, baseURL?: string): Fleet
   }
   if (error instanceof SyntaxError) return new FleetError("CLOUD_BAD_RESPONSE", `${where} returned malformed JSON.`, { retryable: true, cause: error });
   const e = error as Error;
-  if (e?.name === "AbortError") return new FleetError("ABORTED", "Transcription was cancelled.");
+  if (e?.name === "AbortError") return abortError(error);
   return new FleetError("CLOUD_BAD_RESPONSE", `${where}: ${e?.message ?? String(error)}`, { retryable: true, cause: error });
 }

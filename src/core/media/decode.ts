@@ -12,7 +12,7 @@ import { Transform, type TransformCallback } from "node:stream";
 import { pipeline } from "node:stream/promises";
 
 import type { DecodedAudio } from "../engines/engine";
-import { FleetError } from "../errors";
+import { abortError, FleetError } from "../errors";
 import { stderrTail } from "./ffmpeg";
 import { probeMedia, type ProbeResult } from "./probe";
 
@@ -144,7 +144,7 @@ export async function decodeMedia(path: string, options: DecodeMediaOptions): Pr
     try {
       await pipeline(child.stdout, meter, createWriteStream(out), { signal: options.signal });
       const code = await exited;
-      if (options.signal?.aborted) throw new FleetError("ABORTED", "Transcription was cancelled.");
+      if (options.signal?.aborted) throw abortError();
       const decoded = meter.samples / SAMPLE_RATE;
       if (code !== 0) {
         if (meter.samples > 0) {
@@ -162,7 +162,7 @@ export async function decodeMedia(path: string, options: DecodeMediaOptions): Pr
         throw new FleetError("MEDIA_CORRUPT", `${path} contains no decodable audio (${stderrTail(stderr) || "ffmpeg produced no samples"}).`);
       }
     } catch (error) {
-      if (options.signal?.aborted) throw new FleetError("ABORTED", "Transcription was cancelled.", { cause: error });
+      if (options.signal?.aborted) throw abortError(error);
       throw error;
     } finally {
       options.signal?.removeEventListener("abort", onAbort);

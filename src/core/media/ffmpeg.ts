@@ -9,7 +9,7 @@ import { accessSync, constants, existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import { delimiter, join } from "node:path";
 
-import { FleetError } from "../errors";
+import { abortError, FleetError } from "../errors";
 import { moduleDir } from "../paths";
 
 export type FfmpegSource = "explicit" | "env" | "homebrew" | "system" | "path" | "bundled";
@@ -100,7 +100,7 @@ export function runFfmpeg(ffmpeg: string, args: string[], signal?: AbortSignal):
       stderr = (stderr + d.toString("utf8")).slice(-64 * 1024);
     });
     child.on("error", (error: NodeJS.ErrnoException) => {
-      if (error.name === "AbortError") reject(new FleetError("ABORTED", "Transcription was cancelled."));
+      if (error.name === "AbortError") reject(abortError(error));
       else reject(new FleetError("FFMPEG_NOT_FOUND", `ffmpeg at ${ffmpeg} could not be started: ${error.message}`, { cause: error }));
     });
     child.on("close", (code) => resolve({ code, stdout: Buffer.concat(out), stderr }));

@@ -6,7 +6,7 @@
 import pLimit from "p-limit";
 
 import type { ChunkRequest, DecodedAudio, TranscribeOptions, TranscriptionEngine } from "../engines/engine";
-import { abortError, FleetError, toFleetError, type ErrorCode } from "../errors";
+import { abortableSleep, abortError, FleetError, toFleetError, type ErrorCode } from "../errors";
 import type { ChunkFailure } from "../stitching/stitch";
 import type { ChunkMetric, ChunkTranscript, FallbackRecord, PlannedChunk } from "../types";
 import { HillClimber } from "./hillClimber";
@@ -73,21 +73,6 @@ export interface ScheduleResult {
   wallMs: number;
   engine: TranscriptionEngine;
   adjustments: string[];
-}
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(abortError());
-    const timer = setTimeout(() => {
-      signal?.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(abortError());
-    };
-    signal?.addEventListener("abort", onAbort, { once: true });
-  });
 }
 
 export async function runSchedule(input: ScheduleInput): Promise<ScheduleResult> {
@@ -384,7 +369,7 @@ export async function runSchedule(input: ScheduleInput): Promise<ScheduleResult>
         }
         retries++;
         const delay = backoffMs * 2 ** (attemptNo - 1) * (0.75 + Math.random() * 0.5);
-        await sleep(delay, input.signal);
+        await abortableSleep(delay, input.signal);
       }
     }
   };
