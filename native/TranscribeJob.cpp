@@ -127,6 +127,7 @@ DecodeOptions decodeOptionsFromJs(Napi::Env env, const Napi::Value& value) {
   d.initialPrompt = optString(env, o, "initialPrompt", n, d.initialPrompt);
   d.carryInitialPrompt = optBool(env, o, "carryInitialPrompt", n, d.carryInitialPrompt);
   d.noContext = optBool(env, o, "noContext", n, d.noContext);
+  d.maxTextContext = static_cast<int>(optNumber(env, o, "maxTextContext", n, d.maxTextContext, -1, 100000, true));
   d.beamSize = static_cast<int>(optNumber(env, o, "beamSize", n, d.beamSize, 0, 8, true));
   d.bestOf = static_cast<int>(optNumber(env, o, "bestOf", n, d.bestOf, 1, 8, true));
   d.temperature = static_cast<float>(optNumber(env, o, "temperature", n, d.temperature, 0, 1, false));

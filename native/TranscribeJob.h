@@ -31,6 +31,7 @@ struct DecodeOptions {
   std::string initialPrompt;
   bool carryInitialPrompt = false;
   bool noContext = true;
+  int maxTextContext = -1;  // tokens of earlier windows' text carried as a prompt; -1: whisper.cpp's default
   int beamSize = 0;  // 0 or 1: greedy
   int bestOf = 5;
   float temperature = 0.0f;

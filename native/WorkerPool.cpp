@@ -344,6 +344,7 @@ std::unique_ptr<ChunkResult> WorkerPool::transcribeChunk(Worker* worker, Transcr
   p.n_threads = o.threads;
   p.translate = o.translate;
   p.no_context = o.noContext;
+  if (o.maxTextContext >= 0) p.n_max_text_ctx = o.maxTextContext;
   p.print_progress = false;
   p.print_realtime = false;
   p.print_timestamps = false;

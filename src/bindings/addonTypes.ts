@@ -42,6 +42,8 @@ export interface NativeDecodeOptions {
   initialPrompt?: string;
   carryInitialPrompt?: boolean;
   noContext?: boolean;
+  /** Tokens of the earlier windows' text carried into the next window as a prompt (whisper.cpp default 16384, capped at 224); 0 = none. */
+  maxTextContext?: number;
   beamSize?: number;
   bestOf?: number;
   temperature?: number;

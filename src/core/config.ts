@@ -23,6 +23,8 @@ export interface FleetConfig {
   language: string;
   translate: boolean;
   prompt?: string;
+  /** Tokens of earlier windows' text carried into the next 30-second window (local engines). */
+  textContext: number;
   format: OutputFormat;
   timestamps: boolean;
   minWorkers: number;
@@ -151,6 +153,7 @@ export function loadConfig(...sources: ConfigSource[]): FleetConfig {
     language,
     translate: bool(src, "WHISPER_FLEET_TRANSLATE", false),
     prompt: str(src, "WHISPER_FLEET_PROMPT"),
+    textContext: int(src, "WHISPER_FLEET_CONTEXT", 0, 0, 224),
     format,
     timestamps: bool(src, "WHISPER_FLEET_TIMESTAMPS", false),
     minWorkers,

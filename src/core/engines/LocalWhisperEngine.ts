@@ -40,6 +40,7 @@ export class LocalWhisperEngine implements TranscriptionEngine {
   readonly model: string;
   readonly facts: NativeModelFacts;
   private disposed = false;
+  private gpu?: boolean;
 
   private constructor(
     private readonly native: NativeWhisperModel,
@@ -79,6 +80,16 @@ export class LocalWhisperEngine implements TranscriptionEngine {
 
   get workers(): number {
     return this.disposed ? 0 : this.native.memory().workers;
+  }
+
+  /** Whether this model runs on a GPU (Metal, CUDA): asked of the addon once. */
+  usesGpu(): boolean {
+    this.gpu ??=
+      this.facts.useGpu &&
+      loadAddon()
+        .systemInfo()
+        .devices.some((d) => d.type === "gpu" || d.type === "igpu");
+    return this.gpu;
   }
 
   capacity(): number {
@@ -172,6 +183,8 @@ export function toNativeOptions(options: TranscribeOptions): NativeDecodeOptions
     translate: options.translate ?? false,
     initialPrompt: options.prompt,
     noContext: true,
+    // whisper.cpp drops the initial prompt too when no context is carried: a prompt keeps its default.
+    maxTextContext: options.prompt ? undefined : options.textContext,
     beamSize: options.beamSize,
     temperature: options.temperature,
     suppressNonSpeech: options.suppressNonSpeech,

@@ -14,6 +14,11 @@ export interface TranscribeOptions {
   language?: string; // "auto" or a code such as "en", "ko"
   translate?: boolean;
   prompt?: string;
+  /**
+   * Local engines: tokens of a chunk's earlier 30-second windows fed to the next window as a prompt
+   * (whisper's "condition on previous text"). 0 decodes every window on its own.
+   */
+  textContext?: number;
   wordTimestamps?: boolean;
   beamSize?: number;
   temperature?: number;
