@@ -18,6 +18,7 @@ import { catalogModel, MODEL_CATALOG, modelUrl } from "../core/models/catalog";
 import { listInstalled } from "../core/models/modelStore";
 import { formatTranscript, isOutputFormat, OUTPUT_FORMATS } from "../core/output/formats";
 import { createProgressDisplay } from "./progressDisplay";
+import { ParagraphStream } from "./textStream";
 
 export const EXIT = { ok: 0, failed: 1, usage: 2, partial: 3, cancelled: 130 } as const;
 
@@ -146,16 +147,23 @@ async function transcribeCommand(args: string[], io: Io): Promise<number> {
   try {
     for (const input of positionals) {
       const display = createProgressDisplay(io.stderr, values.quiet);
+      const target = outputPath(input, values.out, positionals.length, config.format);
+      // Plain text to standard output is written while the job runs, paragraph by paragraph.
+      const stream = !target && config.format === "txt" && !config.timestamps ? new ParagraphStream((text) => io.stdout.write(text)) : undefined;
       try {
-        const transcript = await session.transcribeFile(resolve(input), { signal: controller.signal, onProgress: (s) => display.update(s) });
+        const transcript = await session.transcribeFile(resolve(input), {
+          signal: controller.signal,
+          onProgress: (s) => display.update(s),
+          onSegments: stream && ((segments) => stream.add(segments)),
+        });
         display.stop();
-        const text = formatTranscript(transcript, config.format, { timestamps: config.timestamps });
-        const target = outputPath(input, values.out, positionals.length, config.format);
         if (target) {
           await mkdir(dirname(target), { recursive: true });
-          await writeFile(target, text);
+          await writeFile(target, formatTranscript(transcript, config.format, { timestamps: config.timestamps }));
+        } else if (stream) {
+          stream.finish(transcript);
         } else {
-          io.stdout.write(text);
+          io.stdout.write(formatTranscript(transcript, config.format, { timestamps: config.timestamps }));
         }
         const m = transcript.metrics!;
         if (!values.quiet) {

@@ -7,7 +7,7 @@ import { availableParallelism } from "node:os";
 
 import si from "systeminformation";
 
-import { addonAvailable, loadAddon } from "../bindings/loadAddon";
+import { addonAvailable } from "../bindings/loadAddon";
 import type { EngineChoice, FleetConfig } from "./config";
 import type { TranscribeOptions, TranscriptionEngine } from "./engines/engine";
 import { LocalWhisperEngine } from "./engines/LocalWhisperEngine";
@@ -16,18 +16,22 @@ import { FleetError, throwIfAborted, toFleetError } from "./errors";
 import { decodeMedia } from "./media/decode";
 import { resolveFfmpeg, type FfmpegInfo } from "./media/ffmpeg";
 import { resolveModelPath } from "./models/modelStore";
-import { DEFAULT_PLAN, planChunks } from "./planning/chunkPlan";
+import { DEFAULT_PLAN, planChunks, type ChunkPlan } from "./planning/chunkPlan";
+import { planForWorkers, WINDOW_SECONDS } from "./planning/windowPlan";
 import type { ProgressSnapshot } from "./scheduling/progress";
 import { cacheKey, fileIdentity, ResumeCache } from "./scheduling/resumeCache";
 import { runSchedule } from "./scheduling/scheduler";
 import { machineKey, StatsStore, statsKey } from "./scheduling/statsStore";
 import { sizeWorkers, type SizingDecision } from "./scheduling/workerSizing";
 import { stitch } from "./stitching/stitch";
-import type { FallbackRecord, JobMetrics, Transcript } from "./types";
+import { StitchedPrefix } from "./stitching/stitchedPrefix";
+import type { FallbackRecord, JobMetrics, PlannedChunk, Segment, Transcript } from "./types";
 
 export interface TranscribeFileOptions {
   signal?: AbortSignal;
   onProgress?: (snapshot: ProgressSnapshot) => void;
+  /** The transcript while it grows: newly final segments, in order, from the start of the file. */
+  onSegments?: (segments: Segment[]) => void;
   /** Per-run overrides of the session's config (engine, model, language, translate, workers...). */
   overrides?: Partial<Pick<FleetConfig, "engine" | "model" | "language" | "translate" | "prompt" | "workers" | "chunkSeconds" | "overlapSeconds" | "cache">>;
 }
@@ -173,27 +177,55 @@ export class FleetSession {
       const engine = this.hooks.decorateEngine ? this.hooks.decorateEngine(picked) : picked;
       throwIfAborted(signal);
 
+      // The layout is decided first and the file is cut for it, so every worker finishes together.
       const planStarted = Date.now();
       report({ phase: "planning" });
       const chunkSeconds = config.chunkSeconds ?? (engine.kind === "cloud" ? DEFAULT_PLAN.cloudChunkSeconds : DEFAULT_PLAN.localChunkSeconds);
-      const plan = planChunks(media.duration, media.energy, {
-        chunkSeconds,
-        overlapSeconds: Math.min(config.overlapSeconds, chunkSeconds / 4),
-        maxChunkSeconds: engine.kind === "cloud" ? cloudMaxSeconds(config.cloud.model) : undefined,
-        skipSilenceSeconds: config.skipSilenceSeconds || undefined,
+      const overlapSeconds = Math.min(config.overlapSeconds, chunkSeconds / 4);
+      const sizing = await this.size(engine, media.duration, chunkSeconds, config);
+      const identity = config.cache ? await fileIdentity(path) : "";
+      const cache = config.cache ? new ResumeCache({ dir: config.cacheDir }) : undefined;
+      const planKey = cacheKey({
+        file: identity,
+        chunk: { start: 0, end: media.duration },
+        engine: `plan:${engine.kind}`,
+        model: "",
+        options: { chunkSeconds, overlapSeconds, skip: config.skipSilenceSeconds, cap: engine.kind === "cloud" ? cloudMaxSeconds(config.cloud.model) : 0 },
       });
+      // A file met before is cut as it was then, so its finished chunks are found again.
+      const stored = cache ? await cache.getPlan(planKey) : undefined;
+      const plan: ChunkPlan | { chunks: PlannedChunk[] } = stored
+        ? { chunks: stored }
+        : engine.kind === "local"
+          ? planForWorkers(media.duration, media.energy, {
+              chunkSeconds,
+              overlapSeconds,
+              skipSilenceSeconds: config.skipSilenceSeconds || undefined,
+              workers: sizing.workers,
+            })
+          : planChunks(media.duration, media.energy, {
+              chunkSeconds,
+              overlapSeconds,
+              maxChunkSeconds: cloudMaxSeconds(config.cloud.model),
+              skipSilenceSeconds: config.skipSilenceSeconds || undefined,
+            });
+      if (cache && !stored) await cache.putPlan(planKey, plan.chunks).catch(() => undefined);
       const planMs = Date.now() - planStarted;
 
-      const sizing = await this.size(engine, plan.chunks.length, config);
       const transcribeOptions: TranscribeOptions = {
         language: config.language,
         translate: config.translate,
         prompt: config.prompt,
+        textContext: config.textContext,
         vadModelPath: config.vadModelPath,
       };
-      const identity = config.cache ? await fileIdentity(path) : "";
-      const cache = config.cache ? new ResumeCache({ dir: config.cacheDir }) : undefined;
       const stats = new StatsStore(config.statsPath);
+      const remembered = engine.kind === "local" && config.autoAdjust ? await stats.get(statsKey(machineKey(), engine.model, engine.name)) : undefined;
+      let firstTextMs: number | undefined;
+      const prefix = new StitchedPrefix(plan.chunks, (segments) => {
+        firstTextMs ??= Date.now() - t0;
+        options.onSegments?.(segments);
+      });
 
       const schedule = await runSchedule({
         file: path,
@@ -206,7 +238,10 @@ export class FleetSession {
         minWorkers: config.workers ?? config.minWorkers,
         maxWorkers: sizing.ceiling,
         cores: this.cores,
+        backend: sizing.backend,
         autoAdjust: config.autoAdjust && config.workers === undefined,
+        knownThroughput: remembered?.layouts,
+        rememberedSpeed: remembered?.speed,
         timeoutMs: config.timeoutSeconds * 1000,
         cache: cache && {
           store: cache,
@@ -214,6 +249,7 @@ export class FleetSession {
         },
         signal,
         onProgress,
+        onChunkResult: (r) => prefix.add(r),
         memoryPressure: engine.kind === "local" ? (this.hooks.memoryPressure ?? memoryShortFromSystem) : undefined,
       });
       fallbacks.push(...schedule.fallbacks);
@@ -223,9 +259,9 @@ export class FleetSession {
       const { segments, gaps } = stitch(plan.chunks, schedule.results, schedule.failures);
       const stitchMs = Date.now() - stitchStarted;
 
-      if (schedule.best && schedule.engine.kind === "local" && config.autoAdjust) {
+      if (schedule.engine.kind === "local" && config.autoAdjust) {
         await stats
-          .remember(statsKey(machineKey(), schedule.engine.model, schedule.engine.name), schedule.best.workers, schedule.best.throughput)
+          .remember(statsKey(machineKey(), schedule.engine.model, schedule.engine.name), { measured: schedule.measured, speed: schedule.speed })
           .catch(() => undefined);
       }
       const languages = new Map<string, number>();
@@ -242,12 +278,19 @@ export class FleetSession {
         audioSeconds: media.duration,
         realtimeFactor: media.duration / Math.max(0.001, wallMs / 1000),
         chunksPerMinute: (plan.chunks.length / Math.max(0.001, schedule.wallMs)) * 60000,
-        workers: { initial: schedule.workers.initial, max: schedule.workers.max, final: schedule.workers.final, decision: sizing.explanation },
+        workers: {
+          initial: schedule.workers.initial,
+          max: schedule.workers.max,
+          final: schedule.workers.final,
+          threads: sizing.threadsPerWorker,
+          decision: sizing.explanation,
+          adaptation: schedule.adaptation.steps,
+        },
+        firstTextMs,
         workerBusy: Object.fromEntries(schedule.laneBusyMs.map((ms, lane) => [String(lane + 1), Math.min(1, ms / Math.max(1, schedule.wallMs))])),
         retries: schedule.retries,
         cachedChunks: schedule.cached,
         chunks: schedule.metrics,
-        suggestion: suggest(media.duration, chunkSeconds, schedule.best?.workers ?? schedule.workers.final),
       };
       onProgress?.({
         ...base,
@@ -285,9 +328,19 @@ export class FleetSession {
     return async () => decorate(await this.localEngine(config.model));
   }
 
-  private async size(engine: TranscriptionEngine, chunks: number, config: FleetConfig): Promise<SizingDecision> {
+  /** The worker layout for a file of `duration` seconds, decided before it is cut. */
+  private async size(
+    engine: TranscriptionEngine,
+    duration: number,
+    chunkSeconds: number,
+    config: FleetConfig,
+  ): Promise<SizingDecision & { backend: "cpu" | "gpu" }> {
+    const local = engine.kind === "local" && this.local ? await this.local.engine : undefined;
+    const backend = local?.usesGpu() ? "gpu" : "cpu";
+    const chunks = Math.max(1, Math.ceil(duration / chunkSeconds));
     if (config.workers !== undefined) {
       return {
+        backend,
         workers: config.workers,
         ceiling: config.workers,
         threadsPerWorker: Math.max(1, Math.floor(this.cores / config.workers)),
@@ -296,36 +349,39 @@ export class FleetSession {
       };
     }
     if (engine.kind === "cloud") {
-      return sizeWorkers({
-        chunks,
-        minWorkers: config.minWorkers,
-        maxWorkers: config.maxWorkers,
-        engine: "cloud",
-        cores: this.cores,
-        cloudConcurrency: engine.capacity(),
-      });
+      return {
+        backend,
+        ...sizeWorkers({
+          chunks,
+          minWorkers: config.minWorkers,
+          maxWorkers: config.maxWorkers,
+          engine: "cloud",
+          cores: this.cores,
+          cloudConcurrency: engine.capacity(),
+        }),
+      };
     }
-    const local = this.local ? await this.local.engine : undefined;
-    if (!local) return sizeWorkers({ chunks, minWorkers: config.minWorkers, maxWorkers: config.maxWorkers, engine: "local", cores: this.cores });
+    const windows = Math.max(1, Math.ceil(duration / WINDOW_SECONDS));
+    if (!local)
+      return { backend, ...sizeWorkers({ chunks, windows, minWorkers: config.minWorkers, maxWorkers: config.maxWorkers, engine: "local", cores: this.cores }) };
     const memory = local.memory();
     const remembered = config.autoAdjust ? (await new StatsStore(config.statsPath).get(statsKey(machineKey(), local.model, local.name)))?.workers : undefined;
-    const gpu =
-      local.facts.useGpu &&
-      loadAddon()
-        .systemInfo()
-        .devices.some((d) => d.type === "gpu" || d.type === "igpu");
-    return sizeWorkers({
-      chunks,
-      minWorkers: config.minWorkers,
-      maxWorkers: config.maxWorkers,
-      engine: "local",
-      backend: gpu ? "gpu" : "cpu",
-      cores: this.cores,
-      availableBytes: await (this.hooks.availableMemory ?? availableMemoryFromSystem)(),
-      weightsBytes: memory.weightsBytes,
-      stateBytes: memory.stateBytes,
-      remembered,
-    });
+    return {
+      backend,
+      ...sizeWorkers({
+        chunks,
+        windows,
+        minWorkers: config.minWorkers,
+        maxWorkers: config.maxWorkers,
+        engine: "local",
+        backend,
+        cores: this.cores,
+        availableBytes: await (this.hooks.availableMemory ?? availableMemoryFromSystem)(),
+        weightsBytes: memory.weightsBytes,
+        stateBytes: memory.stateBytes,
+        remembered,
+      }),
+    };
   }
 
   async dispose(): Promise<void> {
@@ -340,17 +396,4 @@ export class FleetSession {
 /** Model duration caps for a single request (gpt-4o transcription models accept about 1400 s). */
 export function cloudMaxSeconds(model: string): number {
   return /gpt-4o/.test(model) ? 1400 : 1500;
-}
-
-function suggest(duration: number, chunkSeconds: number, workers: number): JobMetrics["suggestion"] {
-  const chunks = Math.ceil(duration / chunkSeconds);
-  if (duration > chunkSeconds && chunks < workers * 2) {
-    const better = Math.max(60, Math.round(duration / (workers * 2) / 30) * 30);
-    return {
-      chunkSeconds: better,
-      workers,
-      why: `${chunks} chunk(s) for ${workers} worker(s) leaves workers idle at the end; ~${better} s chunks balance better`,
-    };
-  }
-  return { chunkSeconds, workers, why: "the plan kept every worker busy" };
 }

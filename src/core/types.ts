@@ -40,6 +40,11 @@ export interface PlannedChunk {
   /** The cut points around this chunk: the plan's chunks own [ownStart, ownEnd) and tile the file. */
   ownStart: number;
   ownEnd: number;
+  /**
+   * The plan's last chunk holds windows that would otherwise leave workers idle: it waits for the
+   * others to finish and then runs on every core (local engines).
+   */
+  solo?: boolean;
 }
 
 export type TimestampPrecision = "word" | "segment" | "chunk";
@@ -77,6 +82,8 @@ export interface ChunkMetric {
   workerId?: number;
   attempts: number;
   wallMs: number;
+  /** Threads the successful attempt ran with (local engines). */
+  threads?: number;
   encodeMs?: number;
   decodeMs?: number;
   cached: boolean;
@@ -91,12 +98,13 @@ export interface JobMetrics {
   audioSeconds: number;
   realtimeFactor: number;
   chunksPerMinute: number;
-  workers: { initial: number; max: number; final: number; decision: string };
+  workers: { initial: number; max: number; final: number; threads: number; decision: string; adaptation: string[] };
+  /** Time from the start of the job to the first final text (see StitchedPrefix). */
+  firstTextMs?: number;
   workerBusy: Record<string, number>;
   retries: number;
   cachedChunks: number;
   chunks: ChunkMetric[];
-  suggestion: { chunkSeconds: number; workers: number; why: string };
 }
 
 export interface Transcript {

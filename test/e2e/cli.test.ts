@@ -7,16 +7,25 @@ import { parseSync } from "subtitle";
 import { describe, expect, it } from "vitest";
 
 import { EXIT, main } from "../../src/cli/main";
+import { makeMedia } from "../support/audio";
 import { jfkWav, lj001, model } from "../support/paths";
 
-function sink() {
+/** Every write to stdout and stderr, in the order they happened. */
+type Log = { stream: "out" | "err"; text: string }[];
+
+function sink(name: "out" | "err", log: Log = []) {
   const chunks: string[] = [];
-  return { stream: { isTTY: false, write: (s: string) => (chunks.push(String(s)), true) } as unknown as NodeJS.WriteStream, text: () => chunks.join("") };
+  const write = (s: string) => {
+    chunks.push(String(s));
+    log.push({ stream: name, text: String(s) });
+    return true;
+  };
+  return { stream: { isTTY: false, write } as unknown as NodeJS.WriteStream, text: () => chunks.join("") };
 }
 
-async function run(args: string[], env: Record<string, string> = {}) {
-  const out = sink();
-  const err = sink();
+async function run(args: string[], env: Record<string, string> = {}, log: Log = []) {
+  const out = sink("out", log);
+  const err = sink("err", log);
   const home = mkdtempSync(join(tmpdir(), "wf-cli-"));
   const code = await main(args, { stdout: out.stream, stderr: err.stream, env: { WHISPER_FLEET_HOME: home, WHISPER_FLEET_TMPDIR: home, ...env } });
   return { code, stdout: out.text(), stderr: err.text(), home };
@@ -56,6 +65,25 @@ describe("whisper-fleet CLI", () => {
     const list = await run(["models", "list"], { WHISPER_FLEET_MODELS_DIR: models });
     expect(list.stdout).toMatch(/✓ tiny\.en/);
     expect(list.stdout).toMatch(/ {2}large-v3-turbo /);
+  });
+
+  it("writes plain text to stdout while the job runs, exactly the text it writes to a file", async () => {
+    const clip = makeMedia("lj001-480s.flac", ["-i", lj001, "-t", "480"]);
+    const log: Log = [];
+    const streamed = await run(["transcribe", clip, "--model", model("tiny.en"), "--no-cache", "--workers", "1"], {}, log);
+    expect(streamed.code).toBe(EXIT.ok);
+    // Text reached stdout before the progress line that counts the last chunk done.
+    const firstText = log.findIndex((l) => l.stream === "out");
+    const allDone = log.findIndex((l) => {
+      const m = /· (\d+)\/(\d+) chunks/.exec(l.text);
+      return l.stream === "err" && m !== null && m[1] === m[2];
+    });
+    expect(firstText).toBeGreaterThanOrEqual(0);
+    expect(allDone).toBeGreaterThan(firstText);
+    const dir = mkdtempSync(join(tmpdir(), "wf-cli-txt-"));
+    const file = await run(["transcribe", clip, "--model", model("tiny.en"), "--no-cache", "--workers", "1", "--quiet", "--out", join(dir, "t.txt")]);
+    expect(file.code).toBe(EXIT.ok);
+    expect(streamed.stdout).toBe(readFileSync(join(dir, "t.txt"), "utf8"));
   });
 
   it("exit codes scripts can use: usage 2, failure 1", async () => {

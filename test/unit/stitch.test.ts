@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 
 import { stitch } from "../../src/core/stitching/stitch";
+import { StitchedPrefix } from "../../src/core/stitching/stitchedPrefix";
 import type { ChunkTranscript, PlannedChunk, Segment, Word } from "../../src/core/types";
 
 const TEXT =
@@ -139,4 +140,34 @@ describe("stitch", () => {
     // by character count: one(3) two(3) three(5) four(4) over 10 s
     [0, 2, 4, 22 / 3].forEach((t, i) => expect(segments[0].words![i].start).toBeCloseTo(t, 9));
   });
+});
+
+describe("stitched prefix (text while the job runs)", () => {
+  const ref = reference();
+  const total = ref.at(-1)!.end + 0.5;
+  const cuts = [0, 9.2, 19.1, 28.4, 37.3, total];
+  const plan = cuts.slice(0, -1).map((s, i) => chunk(i, s, cuts[i + 1], total, 5));
+  const results = plan.map((c) => transcribe(c, ref, 0.02 * c.index, (w, i, all) => (i === 0 || i === all.length - 1 ? { ...w, text: `${w.text}x` } : w)));
+
+  for (const order of [
+    [0, 1, 2, 3, 4],
+    [4, 3, 2, 1, 0],
+    [1, 3, 0, 4, 2],
+  ]) {
+    it(`hands out, in order, exactly the start of the final transcript (chunks done as ${order.join(",")})`, () => {
+      const handed: Segment[] = [];
+      const seenAfter: number[] = [];
+      const prefix = new StitchedPrefix(plan, (segments) => handed.push(...segments));
+      for (const i of order) {
+        prefix.add(results[i]);
+        seenAfter.push(handed.length);
+      }
+      const final = stitch(plan, new Map(results.map((r) => [r.index, r]))).segments;
+      // Everything is handed out once the last chunk is in, and equals the final transcript.
+      expect(handed).toEqual(final);
+      // Text appears as soon as chunk 0 is done, not only at the end.
+      const whenZero = order.indexOf(0);
+      if (whenZero < order.length - 1) expect(seenAfter[whenZero]).toBeGreaterThan(0);
+    });
+  }
 });

@@ -76,11 +76,16 @@ export function paragraphs(t: Transcript, pause = 2.0): Paragraph[] {
   return out;
 }
 
+/** One paragraph of plain text, as toText writes it (without the separator). */
+export function paragraphText(p: Paragraph, options: FormatOptions, long: boolean): string {
+  return options.timestamps ? `[${clockTime(p.start, long)}] ${p.text}` : p.text;
+}
+
 export function toText(t: Transcript, options: FormatOptions = {}): string {
   const long = t.source.duration >= 3600;
   return (
     paragraphs(t, options.paragraphPause)
-      .map((p) => (options.timestamps ? `[${clockTime(p.start, long)}] ${p.text}` : p.text))
+      .map((p) => paragraphText(p, options, long))
       .join("\n\n") + "\n"
   );
 }

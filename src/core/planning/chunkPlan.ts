@@ -49,7 +49,7 @@ export function quietThreshold(rms: ArrayLike<number>): number {
 }
 
 /** Moving average over `radius` frames either side: a single quiet frame inside a word is not a pause. */
-function smooth(rms: ArrayLike<number>, radius: number): Float64Array {
+export function smooth(rms: ArrayLike<number>, radius: number): Float64Array {
   const out = new Float64Array(rms.length);
   let sum = 0;
   let lo = 0;
@@ -122,7 +122,7 @@ function longSilences(energy: EnergyProfile, smoothed: Float64Array, threshold: 
   return out;
 }
 
-function validate(duration: number, o: PlanOptions): void {
+export function validatePlan(duration: number, o: PlanOptions): void {
   if (!Number.isFinite(duration) || duration <= 0) throw new RangeError(`Expected a positive duration but received ${duration}`);
   if (!(o.chunkSeconds >= 10)) throw new RangeError(`Expected chunkSeconds >= 10 but received ${o.chunkSeconds}`);
   if (!(o.overlapSeconds >= 0) || o.overlapSeconds > o.chunkSeconds / 4)
@@ -131,14 +131,11 @@ function validate(duration: number, o: PlanOptions): void {
     throw new RangeError(`Expected maxChunkSeconds >= 10 s plus the overlap but received ${o.maxChunkSeconds}`);
 }
 
-export function planChunks(duration: number, energy: EnergyProfile | undefined, options: PlanOptions): ChunkPlan {
-  validate(duration, options);
-  const overlap = options.overlapSeconds;
+/** The stretches to transcribe: the file minus skipped long silences (when asked for). */
+export function speechRegions(duration: number, energy: EnergyProfile | undefined, skipSilenceSeconds?: number) {
   const threshold = energy ? quietThreshold(energy.rms) : 0;
   const smoothed = energy ? smooth(energy.rms, 5) : undefined;
-  const skipped = energy && smoothed && options.skipSilenceSeconds ? longSilences(energy, smoothed, threshold, options.skipSilenceSeconds, 0.5) : [];
-
-  // Regions that need transcribing: the file minus skipped silences.
+  const skipped = energy && smoothed && skipSilenceSeconds ? longSilences(energy, smoothed, threshold, skipSilenceSeconds, 0.5) : [];
   const regions: { start: number; end: number }[] = [];
   let pos = 0;
   for (const s of skipped) {
@@ -146,6 +143,14 @@ export function planChunks(duration: number, energy: EnergyProfile | undefined, 
     pos = s.end;
   }
   if (pos < duration) regions.push({ start: pos, end: duration });
+  return { regions, skipped, threshold, smoothed };
+}
+
+/** Plans by length alone (engines billed or limited by seconds, such as the cloud). */
+export function planChunks(duration: number, energy: EnergyProfile | undefined, options: PlanOptions): ChunkPlan {
+  validatePlan(duration, options);
+  const overlap = options.overlapSeconds;
+  const { regions, skipped, threshold, smoothed } = speechRegions(duration, energy, options.skipSilenceSeconds);
 
   const cap = options.maxChunkSeconds ?? Infinity;
   const chunks: PlannedChunk[] = [];

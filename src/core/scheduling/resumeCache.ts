@@ -109,6 +109,27 @@ export class ResumeCache {
     if (++this.writes % 16 === 1) await this.prune();
   }
 
+  /**
+   * The plan a job used, so a resumed job cuts the file the same way (the plan depends on the
+   * worker layout, which can differ the next time) and finds its finished chunks.
+   */
+  async getPlan(key: string): Promise<PlannedChunk[] | undefined> {
+    try {
+      const entry = JSON.parse(await readFile(this.file(`${key}.plan`), "utf8")) as { schema: number; key: string; chunks: PlannedChunk[] };
+      if (entry.schema !== SCHEMA || entry.key !== key || !Array.isArray(entry.chunks) || entry.chunks.length === 0) return undefined;
+      return entry.chunks;
+    } catch {
+      return undefined;
+    }
+  }
+
+  async putPlan(key: string, chunks: PlannedChunk[]): Promise<void> {
+    await mkdir(this.dir, { recursive: true });
+    const tmp = join(this.dir, `.${key}.plan.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`);
+    await writeFile(tmp, JSON.stringify({ schema: SCHEMA, key, chunks }));
+    await rename(tmp, this.file(`${key}.plan`));
+  }
+
   /** Evicts least recently used entries until the cache fits in maxBytes. */
   async prune(): Promise<void> {
     let names: string[];

@@ -1,32 +1,24 @@
 /**
- * The scheduler: runs a plan's chunks on an engine with a dynamic number of workers, per-chunk
- * timeouts, retries with backoff, the single-worker fallback, engine fallback, the resume cache,
- * and one progress model. No chunk is lost: each ends transcribed or as a named failure.
+ * The scheduler: runs a plan's chunks on an engine with a dynamic number of workers. Where a
+ * chunk's fate is decided, in one hop: `runChunk` (cache → attempts → result or named failure);
+ * after a failed attempt, `afterFailure` in retryPolicy.ts; each attempt's deadline,
+ * `attemptDeadlineMs` in timeouts.ts; layout changes, LayoutAdapter; progress, LaneBoard.
+ * No chunk is lost: each ends transcribed or as a named failure.
  */
 import pLimit from "p-limit";
 
 import type { ChunkRequest, DecodedAudio, TranscribeOptions, TranscriptionEngine } from "../engines/engine";
-import { abortableSleep, abortError, FleetError, toFleetError, type ErrorCode } from "../errors";
+import { abortableSleep, abortError, FleetError, toFleetError } from "../errors";
 import type { ChunkFailure } from "../stitching/stitch";
 import type { ChunkMetric, ChunkTranscript, FallbackRecord, PlannedChunk } from "../types";
-import { HillClimber } from "./hillClimber";
-import { estimateEta, type ProgressSnapshot, type WorkerLane } from "./progress";
+import { cpuLayouts, HillClimber } from "./hillClimber";
+import { LaneBoard } from "./laneBoard";
+import { LayoutAdapter } from "./layoutAdapter";
+import type { ProgressSnapshot } from "./progress";
 import type { ResumeCache } from "./resumeCache";
+import { afterFailure } from "./retryPolicy";
+import { attemptDeadlineMs, SpeedEstimate } from "./timeouts";
 import { threadsFor } from "./workerSizing";
-
-/** Errors that mean the engine cannot run at all: no point retrying chunk by chunk. */
-const ENGINE_FATAL = new Set<ErrorCode>([
-  "MODEL_NOT_FOUND",
-  "MODEL_INVALID",
-  "ADDON_NOT_FOUND",
-  "ADDON_LOAD_FAILED",
-  "OUT_OF_MEMORY",
-  "ENGINE_UNAVAILABLE",
-  "CLOUD_AUTH",
-  "CLOUD_QUOTA",
-  "CLOUD_MODEL_NOT_FOUND",
-  "CLOUD_NOT_CONFIGURED",
-]);
 
 export interface ScheduleInput {
   file: string;
@@ -40,21 +32,22 @@ export interface ScheduleInput {
   minWorkers: number;
   maxWorkers: number;
   cores: number;
+  /** Local engines on a CPU: only layouts that use every core are tried (8 cores: 8×1, 4×2, 2×4, 1×8). */
+  backend?: "cpu" | "gpu";
   autoAdjust: boolean;
-  /** Per-chunk attempt timeout (WORKER_TIMEOUT). */
+  /** Throughput measured in earlier jobs per worker count (not explored again when clearly worse). */
+  knownThroughput?: Record<number, number>;
+  /** WORKER_TIMEOUT: the floor of every attempt's deadline. */
   timeoutMs: number;
+  /** A remembered speed of one worker (audio s per s at `threads`), for deadlines before the first chunk ends. */
+  rememberedSpeed?: { threads: number; speed: number };
   maxAttempts?: number;
   backoffMs?: number;
   cache?: { store: ResumeCache; keyFor(chunk: PlannedChunk, engine: TranscriptionEngine): string | Promise<string> };
   signal?: AbortSignal;
   onProgress?: (snapshot: ProgressSnapshot) => void;
-  onChunk?: (transcript: ChunkTranscript) => void;
-  /**
-   * With language "auto", use the language the first finished chunk detected for every chunk
-   * started after it (as whisper-cli does for a whole file): detection costs an extra encode per
-   * chunk and only ever looks at a chunk's first 30 seconds. Default true.
-   */
-  lockLanguage?: boolean;
+  /** Every chunk result as it arrives (cached ones too), in completion order. */
+  onChunkResult?: (transcript: ChunkTranscript) => void;
   /** Polled after each chunk; true shrinks the pool at once. */
   memoryPressure?: () => boolean | Promise<boolean>;
   now?: () => number;
@@ -69,328 +62,354 @@ export interface ScheduleResult {
   metrics: ChunkMetric[];
   workers: { initial: number; max: number; final: number };
   best?: { workers: number; throughput: number };
+  /** Throughput per worker count measured in this job. */
+  measured: Record<number, number>;
+  speed?: { threads: number; speed: number };
+  adaptation: { steps: string[]; pressureChecks: number };
   laneBusyMs: number[];
   wallMs: number;
   engine: TranscriptionEngine;
-  adjustments: string[];
 }
 
-export async function runSchedule(input: ScheduleInput): Promise<ScheduleResult> {
-  const now = input.now ?? Date.now;
-  const started = now();
-  const maxAttempts = input.maxAttempts ?? 3;
-  const backoffMs = input.backoffMs ?? 500;
-  const total = input.plan.length;
-  const audioTotal = input.plan.reduce((n, c) => n + (c.ownEnd - c.ownStart), 0);
+export function runSchedule(input: ScheduleInput): Promise<ScheduleResult> {
+  return new Schedule(input).run();
+}
 
-  let engine = input.engine;
-  let engineDead: FleetError | undefined;
-  let switching: Promise<boolean> | undefined;
-  const results = new Map<number, ChunkTranscript>();
-  const failures = new Map<number, ChunkFailure>();
-  const fallbacks: FallbackRecord[] = [];
-  const metrics: ChunkMetric[] = [];
-  const adjustments: string[] = [];
-  let retries = 0;
-  let cached = 0;
-  let options = input.options;
-  const lockLanguage = (input.lockLanguage ?? true) && (options.language ?? "auto") === "auto";
-  let failuresSeen = 0;
+/** One run of a plan: the state its chunks share. */
+class Schedule {
+  private readonly now: () => number;
+  private readonly started: number;
+  private engine: TranscriptionEngine;
+  private engineDead?: FleetError;
+  private switching?: Promise<boolean>;
+  private readonly results = new Map<number, ChunkTranscript>();
+  private readonly failures = new Map<number, ChunkFailure>();
+  private readonly fallbacks: FallbackRecord[] = [];
+  private readonly metrics: ChunkMetric[] = [];
+  private retries = 0;
+  private cached = 0;
+  private failuresSeen = 0;
+  private startedChunks = 0; // chunks whose first attempt began
+  private options: TranscribeOptions;
+  private readonly lockLanguage: boolean;
+  private readonly limit: ReturnType<typeof pLimit>;
+  private readonly initial: number;
+  private maxUsed: number;
+  private readonly board: LaneBoard;
+  private readonly adapter: LayoutAdapter;
+  private readonly climber: HillClimber;
+  private readonly speed: SpeedEstimate;
+  private lastEmit = 0;
 
-  const initial = Math.max(1, Math.min(input.initialWorkers, input.maxWorkers));
-  const climber = new HillClimber({ min: Math.max(1, input.minWorkers), max: Math.max(1, input.maxWorkers), start: initial, window: 2 });
-  const limit = pLimit(initial);
-  let maxUsed = initial;
-  let setting = 0; // bumps on every change, so throughput is measured per setting
-  let settingStart = now();
-  let settingAudio = 0;
-  if (engine.resize) await engine.resize(initial);
+  constructor(private readonly input: ScheduleInput) {
+    this.now = input.now ?? Date.now;
+    this.started = this.now();
+    this.engine = input.engine;
+    this.options = input.options;
+    // With language "auto", the language the first finished chunk detected is used for every chunk
+    // started after it (as whisper-cli does for a whole file): detection costs an encode per chunk.
+    this.lockLanguage = (input.options.language ?? "auto") === "auto";
+    this.initial = Math.max(1, Math.min(input.initialWorkers, input.maxWorkers));
+    this.maxUsed = this.initial;
+    this.limit = pLimit(this.initial);
+    this.board = new LaneBoard(input.plan, this.now);
+    const min = Math.max(1, input.minWorkers);
+    const max = Math.max(1, input.maxWorkers);
+    const cpu = input.engine.kind === "local" && (input.backend ?? "cpu") === "cpu";
+    this.climber = new HillClimber({
+      candidates: cpu ? cpuLayouts(input.cores, min, max) : undefined,
+      min,
+      max,
+      start: this.initial,
+      window: 2,
+      known: input.knownThroughput,
+    });
+    this.adapter = new LayoutAdapter(this.climber, {
+      explore: input.autoAdjust && input.engine.kind === "local",
+      memoryPressure: input.memoryPressure,
+    });
+    this.speed = new SpeedEstimate(input.rememberedSpeed);
+  }
 
-  const lanes: WorkerLane[] = [];
-  const laneBusyMs: number[] = [];
-  const running = new Map<number, { lane: number; percent: number }>();
-  let lastEmit = 0;
-
-  const snapshot = (): ProgressSnapshot => {
-    const elapsed = (now() - started) / 1000;
-    let audioDone = 0;
-    for (const c of input.plan) {
-      const own = c.ownEnd - c.ownStart;
-      if (results.has(c.index) || failures.has(c.index)) audioDone += own;
-      else if (running.has(c.index)) audioDone += (own * running.get(c.index)!.percent) / 100;
-    }
-    const done = results.size;
+  async run(): Promise<ScheduleResult> {
+    if (this.engine.resize) await this.engine.resize(this.initial);
+    this.emit(true);
+    const outcomes = await Promise.allSettled(this.input.plan.map((chunk) => this.runChunk(chunk)));
+    const aborted = outcomes.find((o) => o.status === "rejected");
+    if (aborted) throw toFleetError((aborted as PromiseRejectedResult).reason);
+    this.emit(true);
     return {
-      phase: "transcribing",
-      file: input.file,
-      engine: `${engine.name}:${engine.model}`,
-      workers: lanes.map((l) => ({ ...l })),
-      activeWorkers: limit.concurrency,
-      chunks: { done, total, failed: failures.size, cached, running: running.size },
-      audio: { done: audioDone, total: audioTotal },
-      speed: {
-        chunksPerMinute: elapsed > 0 ? ((done - cached) / elapsed) * 60 : 0,
-        realtimeFactor: elapsed > 0 ? audioDone / elapsed : 0,
-      },
-      etaSeconds: estimateEta(audioDone, audioTotal, elapsed),
-      elapsedSeconds: elapsed,
+      results: this.results,
+      failures: this.failures,
+      fallbacks: this.fallbacks,
+      retries: this.retries,
+      cached: this.cached,
+      metrics: this.metrics.sort((a, b) => a.index - b.index),
+      workers: { initial: this.initial, max: this.maxUsed, final: this.limit.concurrency },
+      best: this.climber.best(),
+      measured: this.climber.measurements(),
+      speed: this.speed.summary(),
+      adaptation: { steps: this.adapter.steps, pressureChecks: this.adapter.pressureChecks },
+      laneBusyMs: this.board.busyMs,
+      wallMs: this.now() - this.started,
+      engine: this.engine,
     };
-  };
-  const emit = (force = false) => {
-    if (!input.onProgress) return;
-    const t = now();
-    if (!force && t - lastEmit < 250) return;
-    lastEmit = t;
-    input.onProgress(snapshot());
-  };
+  }
 
-  const acquireLane = (chunk: number): number => {
-    let lane = lanes.findIndex((l) => l.state === "idle" || l.state === "stopped");
-    if (lane < 0) {
-      lane = lanes.length;
-      lanes.push({ id: lane, state: "idle", percent: 0 });
-      laneBusyMs.push(0);
+  private async runChunk(chunk: PlannedChunk): Promise<void> {
+    if (await this.fromCache(chunk)) return;
+    for (let attempt = 1; ; attempt++) {
+      const t0 = this.now();
+      try {
+        const { transcript, setting, threads } = await this.limit(() => this.attempt(chunk, attempt));
+        await this.recordSuccess(chunk, transcript, attempt, t0, setting, threads);
+        return;
+      } catch (error) {
+        const e = toFleetError(error);
+        if (e.code === "ABORTED" || this.input.signal?.aborted) throw abortError();
+        const decision = afterFailure(
+          e,
+          attempt,
+          { maxAttempts: this.input.maxAttempts ?? 3, backoffMs: this.input.backoffMs ?? 500 },
+          { engineDead: this.engineDead !== undefined, canSwitch: e !== this.engineDead },
+        );
+        if (decision.action === "switch-engine") {
+          if (await this.switchEngine(e, chunk.index)) {
+            attempt--; // the new engine gets a full set of attempts
+            continue;
+          }
+        }
+        await this.afterRepeatedFailures(e, chunk.index);
+        if (decision.action !== "retry") {
+          this.recordFailure(chunk, e, attempt, t0);
+          return;
+        }
+        this.retries++;
+        await abortableSleep(decision.delayMs, this.input.signal);
+      }
     }
-    lanes[lane] = { id: lane, state: "busy", chunk, percent: 0, engine: engine.name };
-    return lane;
-  };
+  }
 
-  const applyWorkers = async (n: number, reason: string) => {
-    const previous = limit.concurrency;
+  private async fromCache(chunk: PlannedChunk): Promise<boolean> {
+    const cache = this.input.cache;
+    if (!cache) return false;
+    const hit = await cache.store.get(await cache.keyFor(chunk, this.engine));
+    if (!hit) return false;
+    this.results.set(chunk.index, hit);
+    this.cached++;
+    this.board.settle(chunk.index);
+    this.metrics.push({ index: chunk.index, start: chunk.start, end: chunk.end, engine: `${hit.engine}:${hit.model}`, attempts: 0, wallMs: 0, cached: true });
+    this.input.onChunkResult?.(hit);
+    this.emit(true);
+    return true;
+  }
+
+  /** One attempt on a worker slot. A solo chunk first waits for every other chunk to finish. */
+  private async attempt(chunk: PlannedChunk, attemptNo: number): Promise<{ transcript: ChunkTranscript; setting: number; threads: number }> {
+    if (this.input.signal?.aborted) throw abortError();
+    if (this.engineDead) throw this.engineDead;
+    const solo = chunk.solo === true && this.engine.kind === "local";
+    if (solo) await this.board.idle();
+    if (attemptNo === 1) this.startedChunks++;
+    const engine = this.engine;
+    const setting = this.adapter.setting;
+    const threads = solo ? Math.max(1, this.input.cores) : threadsFor(this.input.cores, this.limit.concurrency);
+    this.board.acquire(chunk.index, engine.name, attemptNo > 1);
+    this.emit(true);
+    const controller = new AbortController();
+    const onJobAbort = () => controller.abort();
+    this.input.signal?.addEventListener("abort", onJobAbort, { once: true });
+    const deadline = this.deadline(chunk, threads, controller);
+    try {
+      const request: ChunkRequest = {
+        chunk,
+        audio: this.input.audio,
+        options: this.withPreviousTail(this.options, chunk),
+        signal: controller.signal,
+        threads,
+        onProgress: (percent) => {
+          this.board.progress(chunk.index, percent);
+          this.emit();
+        },
+      };
+      const transcript = await engine.transcribeChunk(request);
+      // Recorded before the worker slot is released, so the next chunk to start already sees it
+      // (previous-chunk prompt, language lock).
+      this.results.set(chunk.index, transcript);
+      if (this.lockLanguage && transcript.language && this.options.language !== transcript.language)
+        this.options = { ...this.options, language: transcript.language };
+      return { transcript, setting, threads };
+    } catch (error) {
+      if (this.input.signal?.aborted) throw abortError();
+      if (deadline.fired)
+        throw new FleetError(
+          "CHUNK_TIMEOUT",
+          `Chunk ${chunk.index + 1} (${chunk.start.toFixed(0)}–${chunk.end.toFixed(0)} s) ran past its deadline of ${Math.round(deadline.ms / 1000)} s (WORKER_TIMEOUT=${Math.round(this.input.timeoutMs / 1000)} s is the floor; above it, 3x the measured speed) and was stopped.`,
+          { retryable: true, cause: error },
+        );
+      throw toFleetError(error);
+    } finally {
+      deadline.clear();
+      this.input.signal?.removeEventListener("abort", onJobAbort);
+      this.board.release(chunk.index, this.limit.concurrency);
+    }
+  }
+
+  /**
+   * The attempt's deadline from the chunk's length and the speed measured so far, re-checked at
+   * least every WORKER_TIMEOUT: a speed measured meanwhile (the first chunks finishing) tightens
+   * an attempt that started before anything was known.
+   */
+  private deadline(chunk: PlannedChunk, threads: number, controller: AbortController) {
+    const startedAt = Date.now();
+    const compute = () => attemptDeadlineMs({ audioSeconds: chunk.end - chunk.start, speed: this.speed.at(threads), floorMs: this.input.timeoutMs });
+    const state = { fired: false, ms: compute(), timer: undefined as ReturnType<typeof setTimeout> | undefined, clear: () => clearTimeout(state.timer) };
+    const check = () => {
+      state.ms = compute();
+      const left = state.ms - (Date.now() - startedAt);
+      if (left <= 0) {
+        state.fired = true;
+        controller.abort();
+        return;
+      }
+      state.timer = setTimeout(check, Math.min(left, this.input.timeoutMs));
+    };
+    state.timer = setTimeout(check, Math.min(state.ms, this.input.timeoutMs));
+    return state;
+  }
+
+  private async recordSuccess(chunk: PlannedChunk, transcript: ChunkTranscript, attempt: number, t0: number, setting: number, threads: number) {
+    const wallMs = transcript.timings.wallMs || this.now() - t0;
+    this.board.settle(chunk.index);
+    this.speed.record(threads, chunk.end - chunk.start, wallMs);
+    this.metrics.push({
+      index: chunk.index,
+      start: chunk.start,
+      end: chunk.end,
+      engine: `${transcript.engine}:${transcript.model}`,
+      workerId: transcript.workerId,
+      attempts: attempt,
+      wallMs,
+      threads,
+      encodeMs: transcript.timings.encodeMs,
+      decodeMs: transcript.timings.decodeMs,
+      cached: false,
+    });
+    this.input.onChunkResult?.(transcript);
+    if (this.input.cache) {
+      const key = await this.input.cache.keyFor(chunk, this.engine);
+      await this.input.cache.store.put(key, transcript).catch(() => undefined);
+    }
+    if (!chunk.solo) {
+      const remaining = this.input.plan.length - this.startedChunks;
+      const d = await this.adapter.afterChunk({ setting, audioSeconds: chunk.end - chunk.start, wallMs, remaining }, this.limit.concurrency);
+      if (d?.changed) await this.applyWorkers(d.workers);
+    }
+    this.emit(true);
+  }
+
+  private recordFailure(chunk: PlannedChunk, e: FleetError, attempt: number, t0: number) {
+    this.failures.set(chunk.index, { code: e.code, reason: e.message });
+    this.board.settle(chunk.index);
+    this.metrics.push({
+      index: chunk.index,
+      start: chunk.start,
+      end: chunk.end,
+      engine: `${this.engine.name}:${this.engine.model}`,
+      attempts: attempt,
+      wallMs: this.now() - t0,
+      cached: false,
+    });
+    this.emit(true);
+  }
+
+  /** The plan's single-worker fallback: a second failure with several local workers drops to one. */
+  private async afterRepeatedFailures(e: FleetError, chunk: number) {
+    this.failuresSeen++;
+    if (this.failuresSeen < 2 || this.limit.concurrency <= 1 || this.engine.kind !== "local") return;
+    const d = this.adapter.failures();
+    this.fallbacks.push({
+      at: (this.now() - this.started) / 1000,
+      from: `${this.limit.concurrency} workers`,
+      to: "1 worker",
+      reason: `repeated failures (${e.code})`,
+      chunks: [chunk],
+    });
+    await this.applyWorkers(d.workers);
+  }
+
+  private async applyWorkers(n: number) {
+    const previous = this.limit.concurrency;
     if (n === previous) return;
-    adjustments.push(`${previous} → ${n}: ${reason}`);
-    setting++;
-    settingStart = now();
-    settingAudio = 0;
     if (n > previous) {
-      // Grow the native pool first so no chunk waits in its queue while its timeout runs.
-      if (engine.resize) await engine.resize(n).catch(() => undefined);
-      limit.concurrency = n;
-      maxUsed = Math.max(maxUsed, n);
+      // Grow the native pool first so no chunk waits in its queue while its deadline runs.
+      if (this.engine.resize) await this.engine.resize(n).catch(() => undefined);
+      this.limit.concurrency = n;
+      this.maxUsed = Math.max(this.maxUsed, n);
     } else {
-      limit.concurrency = n;
-      if (engine.resize) void engine.resize(n).catch(() => undefined); // retiring workers finish first
+      this.limit.concurrency = n;
+      if (this.engine.resize) void this.engine.resize(n).catch(() => undefined); // retiring workers finish first
     }
-    for (let i = n; i < lanes.length; i++) if (lanes[i].state === "idle") lanes[i].state = "stopped";
-    emit(true);
-  };
+    this.board.retire(n);
+    this.emit(true);
+  }
 
-  const switchEngine = (cause: FleetError, chunk: number): Promise<boolean> => {
-    if (!switching) {
-      switching = (async () => {
-        if (!input.fallback) {
-          engineDead = cause;
-          return false;
-        }
-        try {
-          const next = await input.fallback();
-          fallbacks.push({
-            at: (now() - started) / 1000,
-            from: `${engine.name}:${engine.model}`,
-            to: `${next.name}:${next.model}`,
-            reason: cause.message,
-            chunks: [chunk],
-          });
-          const old = engine;
-          engine = next;
-          if (engine.kind === "cloud") await applyWorkers(Math.max(1, Math.min(input.maxWorkers, engine.capacity())), "cloud engine concurrency");
-          else if (engine.resize) await engine.resize(limit.concurrency);
-          void old.dispose().catch(() => undefined);
-          return true;
-        } catch (error) {
-          engineDead = cause;
-          fallbacks.push({
-            at: (now() - started) / 1000,
-            from: `${engine.name}:${engine.model}`,
-            to: "none",
-            reason: `${cause.message}; fallback failed: ${toFleetError(error).message}`,
-            chunks: [chunk],
-          });
-          return false;
-        }
-      })();
-    }
-    return switching;
-  };
+  private switchEngine(cause: FleetError, chunk: number): Promise<boolean> {
+    this.switching ??= (async () => {
+      const from = `${this.engine.name}:${this.engine.model}`;
+      const at = (this.now() - this.started) / 1000;
+      if (!this.input.fallback) {
+        this.engineDead = cause;
+        return false;
+      }
+      try {
+        const next = await this.input.fallback();
+        this.fallbacks.push({ at, from, to: `${next.name}:${next.model}`, reason: cause.message, chunks: [chunk] });
+        const old = this.engine;
+        this.engine = next;
+        this.adapter.bump();
+        if (next.kind === "cloud") await this.applyWorkers(Math.max(1, Math.min(this.input.maxWorkers, next.capacity())));
+        else if (next.resize) await next.resize(this.limit.concurrency);
+        void old.dispose().catch(() => undefined);
+        return true;
+      } catch (error) {
+        this.engineDead = cause;
+        this.fallbacks.push({ at, from, to: "none", reason: `${cause.message}; fallback failed: ${toFleetError(error).message}`, chunks: [chunk] });
+        return false;
+      }
+    })();
+    return this.switching;
+  }
 
   /**
    * Cloud chunks that run in order get the end of the previous chunk's text as prompt context
    * (after the user's glossary), as OpenAI recommends for split audio. In parallel there is no
    * "previous" text yet, and local chunks are decoded without context on purpose.
    */
-  const withPreviousTail = (o: TranscribeOptions, chunk: PlannedChunk): TranscribeOptions => {
-    if (engine.kind !== "cloud" || limit.concurrency !== 1) return o;
-    const previous = results.get(chunk.index - 1);
+  private withPreviousTail(o: TranscribeOptions, chunk: PlannedChunk): TranscribeOptions {
+    if (this.engine.kind !== "cloud" || this.limit.concurrency !== 1) return o;
+    const previous = this.results.get(chunk.index - 1);
     if (!previous?.segments.length) return o;
     const text = previous.segments.map((s) => s.text).join(" ");
     const tail = text.length > 200 ? text.slice(-200).replace(/^\S*\s/, "") : text; // no half word
     return { ...o, prompt: [o.prompt, tail].filter(Boolean).join(" ") };
-  };
+  }
 
-  const attempt = async (chunk: PlannedChunk, attemptNo: number): Promise<ChunkTranscript> => {
-    if (input.signal?.aborted) throw abortError();
-    if (engineDead) throw engineDead;
-    const current = engine;
-    const lane = acquireLane(chunk.index);
-    if (attemptNo > 1) lanes[lane].state = "retrying";
-    running.set(chunk.index, { lane, percent: 0 });
-    emit(true);
-    const controller = new AbortController();
-    const onJobAbort = () => controller.abort();
-    input.signal?.addEventListener("abort", onJobAbort, { once: true });
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      controller.abort();
-    }, input.timeoutMs);
-    const t0 = now();
-    try {
-      const request: ChunkRequest = {
-        chunk,
-        audio: input.audio,
-        options: withPreviousTail(options, chunk),
-        signal: controller.signal,
-        threads: threadsFor(input.cores, limit.concurrency),
-        onProgress: (percent) => {
-          const r = running.get(chunk.index);
-          if (r) r.percent = percent;
-          lanes[lane].percent = percent;
-          emit();
+  private emit(force = false) {
+    if (!this.input.onProgress) return;
+    const t = this.now();
+    if (!force && t - this.lastEmit < 250) return;
+    this.lastEmit = t;
+    this.input.onProgress(
+      this.board.snapshot(
+        {
+          file: this.input.file,
+          engine: `${this.engine.name}:${this.engine.model}`,
+          activeWorkers: this.limit.concurrency,
+          chunks: { done: this.results.size, total: this.input.plan.length, failed: this.failures.size, cached: this.cached, running: 0 },
         },
-      };
-      const transcript = await current.transcribeChunk(request);
-      // Recorded before the worker slot is released, so the next chunk to start already sees it
-      // (previous-chunk prompt, language lock).
-      results.set(chunk.index, transcript);
-      if (lockLanguage && transcript.language && options.language !== transcript.language) options = { ...options, language: transcript.language };
-      return transcript;
-    } catch (error) {
-      if (input.signal?.aborted) throw abortError();
-      if (timedOut)
-        throw new FleetError(
-          "CHUNK_TIMEOUT",
-          `Chunk ${chunk.index + 1} (${chunk.start.toFixed(0)}–${chunk.end.toFixed(0)} s) took longer than WORKER_TIMEOUT=${Math.round(input.timeoutMs / 1000)} s and was stopped.`,
-          { retryable: true, cause: error },
-        );
-      throw toFleetError(error);
-    } finally {
-      clearTimeout(timer);
-      input.signal?.removeEventListener("abort", onJobAbort);
-      laneBusyMs[lane] += now() - t0;
-      running.delete(chunk.index);
-      lanes[lane] = { id: lane, state: lane < limit.concurrency ? "idle" : "stopped", percent: 0 };
-    }
-  };
-
-  const runChunk = async (chunk: PlannedChunk): Promise<void> => {
-    const key = input.cache ? await input.cache.keyFor(chunk, engine) : undefined;
-    if (key && input.cache) {
-      const hit = await input.cache.store.get(key);
-      if (hit) {
-        results.set(chunk.index, hit);
-        cached++;
-        metrics.push({ index: chunk.index, start: chunk.start, end: chunk.end, engine: `${hit.engine}:${hit.model}`, attempts: 0, wallMs: 0, cached: true });
-        input.onChunk?.(hit);
-        emit(true);
-        return;
-      }
-    }
-    for (let attemptNo = 1; ; attemptNo++) {
-      const mySetting = setting;
-      const t0 = now();
-      try {
-        const transcript = await limit(() => attempt(chunk, attemptNo));
-        const wallMs = now() - t0;
-        metrics.push({
-          index: chunk.index,
-          start: chunk.start,
-          end: chunk.end,
-          engine: `${transcript.engine}:${transcript.model}`,
-          workerId: transcript.workerId,
-          attempts: attemptNo,
-          wallMs: transcript.timings.wallMs || wallMs,
-          encodeMs: transcript.timings.encodeMs,
-          decodeMs: transcript.timings.decodeMs,
-          cached: false,
-        });
-        input.onChunk?.(transcript);
-        if (input.cache) {
-          const storeKey = await input.cache.keyFor(chunk, engine);
-          await input.cache.store.put(storeKey, transcript).catch(() => undefined);
-        }
-        if (mySetting === setting) {
-          settingAudio += chunk.end - chunk.start;
-          const throughput = settingAudio / Math.max(0.001, (now() - settingStart) / 1000);
-          if (input.memoryPressure && (await input.memoryPressure())) {
-            const d = climber.pressure();
-            if (d.changed) await applyWorkers(d.workers, d.reason);
-          } else if (input.autoAdjust && engine.kind === "local" && total - results.size - failures.size >= 2 * limit.concurrency + 2) {
-            // Explore only while enough chunks remain to pay for a measurement at another count.
-            const d = climber.observe(throughput);
-            if (d.changed) await applyWorkers(d.workers, d.reason);
-          }
-        }
-        emit(true);
-        return;
-      } catch (error) {
-        const e = toFleetError(error);
-        if (e.code === "ABORTED" || input.signal?.aborted) throw abortError();
-        if (ENGINE_FATAL.has(e.code) && e !== engineDead) {
-          if (await switchEngine(e, chunk.index)) {
-            attemptNo--; // the new engine gets a full set of attempts
-            continue;
-          }
-        }
-        failuresSeen++;
-        if (failuresSeen >= 2 && limit.concurrency > 1 && engine.kind === "local") {
-          const d = climber.single();
-          fallbacks.push({
-            at: (now() - started) / 1000,
-            from: `${limit.concurrency} workers`,
-            to: "1 worker",
-            reason: `repeated failures (${e.code})`,
-            chunks: [chunk.index],
-          });
-          await applyWorkers(d.workers, d.reason);
-        }
-        if (!e.retryable || attemptNo >= maxAttempts || engineDead) {
-          failures.set(chunk.index, { code: e.code, reason: e.message });
-          metrics.push({
-            index: chunk.index,
-            start: chunk.start,
-            end: chunk.end,
-            engine: `${engine.name}:${engine.model}`,
-            attempts: attemptNo,
-            wallMs: now() - t0,
-            cached: false,
-          });
-          emit(true);
-          return;
-        }
-        retries++;
-        const delay = backoffMs * 2 ** (attemptNo - 1) * (0.75 + Math.random() * 0.5);
-        await abortableSleep(delay, input.signal);
-      }
-    }
-  };
-
-  emit(true);
-  const outcomes = await Promise.allSettled(input.plan.map((chunk) => runChunk(chunk)));
-  const aborted = outcomes.find((o) => o.status === "rejected");
-  if (aborted) throw toFleetError((aborted as PromiseRejectedResult).reason);
-  emit(true);
-  return {
-    results,
-    failures,
-    fallbacks,
-    retries,
-    cached,
-    metrics: metrics.sort((a, b) => a.index - b.index),
-    workers: { initial, max: maxUsed, final: limit.concurrency },
-    best: climber.best(),
-    laneBusyMs,
-    wallMs: now() - started,
-    engine,
-    adjustments,
-  };
+        this.started,
+      ),
+    );
+  }
 }

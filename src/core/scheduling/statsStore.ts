@@ -1,6 +1,8 @@
 /**
- * Remembers the best worker count per machine + model + engine (the plan's "automatic
- * optimization"), so the next job starts there. A small JSON file, written atomically.
+ * Remembers, per machine + model + engine, the best worker layout, the throughput measured at each
+ * layout tried, and one worker's speed (the plan's "automatic optimization"), so the next job
+ * starts at the best layout, does not explore ones known to be worse, and sets deadlines from a
+ * real speed. A small JSON file, written atomically.
  */
 import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { cpus, totalmem } from "node:os";
@@ -9,12 +11,21 @@ import { dirname } from "node:path";
 export interface StatsEntry {
   workers: number;
   throughput: number;
+  /** Mean throughput (audio s per wall s) measured per worker count, newest job winning. */
+  layouts?: Record<string, number>;
+  /** One worker's speed (audio s per wall s) at `threads`. */
+  speed?: { threads: number; speed: number };
   updatedAt: string;
 }
 
 interface StatsFile {
   version: 1;
   entries: Record<string, StatsEntry>;
+}
+
+export interface JobStats {
+  measured: Record<number, number>;
+  speed?: { threads: number; speed: number };
 }
 
 export function machineKey(): string {
@@ -44,12 +55,25 @@ export class StatsStore {
     return entry && Number.isInteger(entry.workers) && entry.workers >= 1 ? entry : undefined;
   }
 
-  async remember(key: string, workers: number, throughput: number): Promise<void> {
+  /** Merges a job's measurements: the best layout over everything known is what the next job uses. */
+  async remember(key: string, job: JobStats): Promise<StatsEntry | undefined> {
     const data = await this.read();
-    data.entries[key] = { workers, throughput, updatedAt: new Date().toISOString() };
+    const layouts: Record<string, number> = { ...(data.entries[key]?.layouts ?? {}) };
+    for (const [workers, throughput] of Object.entries(job.measured)) if (throughput > 0 && Number.isFinite(throughput)) layouts[workers] = throughput;
+    const best = Object.entries(layouts).sort((a, b) => b[1] - a[1])[0];
+    if (!best) return undefined;
+    const entry: StatsEntry = {
+      workers: Number(best[0]),
+      throughput: best[1],
+      layouts,
+      speed: job.speed ?? data.entries[key]?.speed,
+      updatedAt: new Date().toISOString(),
+    };
+    data.entries[key] = entry;
     await mkdir(dirname(this.path), { recursive: true });
     const tmp = `${this.path}.${process.pid}.tmp`;
     await writeFile(tmp, JSON.stringify(data, null, 2));
     await rename(tmp, this.path);
+    return entry;
   }
 }

@@ -1,10 +1,15 @@
 /**
- * How many workers a job gets (pure, deterministic): the product plan's chunk-count rule, then
- * memory, then compute. Every clamp is recorded so the front ends can say why.
+ * How many workers a job gets (pure, deterministic), decided before the file is cut so the plan
+ * can be shaped for them: the product plan's chunk-count rule (local CPU engines: one worker per
+ * core while each gets at least two 30-second windows), then memory, then compute. Every clamp is
+ * recorded so the front ends can say why.
  */
 
 export interface SizingInput {
+  /** Chunks the file makes at the target chunk length (the plan's count rule). */
   chunks: number;
+  /** Local engines: 30-second windows in the file; on a CPU they replace the count rule. */
+  windows?: number;
   minWorkers: number;
   maxWorkers: number;
   engine: "local" | "cloud";
@@ -56,8 +61,17 @@ export function sizeWorkers(input: SizingInput): SizingDecision {
   const steps: SizingStep[] = [];
   const min = Math.max(1, Math.floor(input.minWorkers));
   const max = Math.max(min, Math.floor(input.maxWorkers));
-  let n = wishFromChunks(input.chunks);
-  steps.push({ rule: "chunks", value: n, note: `${input.chunks} chunk(s) → wish ${n}` });
+  const cpu = input.engine === "local" && (input.backend ?? "cpu") === "cpu";
+  let n: number;
+  if (cpu && input.windows !== undefined) {
+    // One worker per core runs whisper with 1 thread each, which beats fewer workers with more
+    // threads (2 workers × 1 thread: 1.2x one worker × 2 threads on 2 cores).
+    n = Math.max(1, Math.min(input.cores, Math.floor(input.windows / 2)));
+    steps.push({ rule: "windows", value: n, note: `${input.windows} window(s) of 30 s → ${n} worker(s), each with 2 or more` });
+  } else {
+    n = wishFromChunks(input.chunks);
+    steps.push({ rule: "chunks", value: n, note: `${input.chunks} chunk(s) → wish ${n}` });
+  }
   if (n < min || n > max) {
     n = Math.min(max, Math.max(min, n));
     steps.push({ rule: "limits", value: n, note: `clamped to MIN_WORKER..MAX_WORKER = ${min}..${max}` });
@@ -96,7 +110,7 @@ export function sizeWorkers(input: SizingInput): SizingDecision {
       steps.push({ rule: "cores", value: n, note: `CPU backend: no more workers than ${input.cores} core(s)` });
     }
   }
-  if (n > input.chunks && input.chunks > 0) {
+  if (input.windows === undefined && n > input.chunks && input.chunks > 0) {
     n = Math.max(1, input.chunks);
     steps.push({ rule: "chunks-cap", value: n, note: `no more workers than chunks` });
   }

@@ -1,0 +1,292 @@
+/**
+ * Plans for a worker layout (pure, deterministic). whisper.cpp decodes in 30-second windows and a
+ * window costs the same whether it holds 30 s of speech or 2 s followed by padding, so a chunk's
+ * cost is its window count, not its length. The plan is made after the workers are sized: it picks
+ * how many windows each chunk gets so that, run in order by the scheduler's workers (first free
+ * worker takes the next chunk), every worker finishes at nearly the same moment; then it places each
+ * cut at a pause just before its chunk's last window is full.
+ *
+ * The shape is chosen by simulating the schedule over a few families of candidates (equal chunks;
+ * a short first chunk so text appears early; longest first so the tail is made of short chunks) and
+ * keeping the one with the smallest makespan, then the earliest first text, then the fewest chunks.
+ */
+import type { PlannedChunk } from "../types";
+import { findCut, speechRegions, validatePlan, type ChunkPlan, type EnergyProfile, type PlanOptions } from "./chunkPlan";
+
+/** whisper's window: 1500 encoder frames × 20 ms. */
+export const WINDOW_SECONDS = 30;
+/** A cut inside a pause at least this long needs no overlap: no word straddles it. */
+export const PAUSE_SECONDS = 0.3;
+/** whisper.cpp runs another window only when more than a second is left: a chunk may exceed its windows by this much. */
+const WINDOW_GRACE = 0.8;
+/** Scheduling cost of a chunk besides its windows (mel, set-up), in windows: breaks ties towards fewer chunks. */
+const CHUNK_OVERHEAD = 0.03;
+/** The job's first window also warms the process up (measured: about 0.6 of a window on the CPU backend). */
+const FIRST_CHUNK_WARMUP = 0.6;
+
+export interface WindowPlanOptions {
+  /** Workers that run chunks at once. */
+  workers: number;
+  /** The user's upper bound on a chunk's own length (CHUNK_SECONDS). */
+  maxChunkSeconds: number;
+  overlapSeconds: number;
+  /** Cuts expected to fall inside speech and so to need the overlap (default: all of them). */
+  overlappedCuts?: (chunks: number) => number;
+  /** How far before its window boundary a cut may move to reach a pause (default 8 s). */
+  searchSeconds?: number;
+}
+
+export interface WindowShape {
+  /** Windows per chunk, in the order the chunks are cut and run. */
+  windows: number[];
+  /** Simulated finish time of the whole plan and of the first chunk, in windows. */
+  makespan: number;
+  firstText: number;
+  /** Seconds of capacity beyond the audio, spent on moving cuts to pauses. */
+  slack: number;
+  /** The last chunk is the remainder that would leave workers idle: it runs alone on every core. */
+  solo: boolean;
+}
+
+/** Windows whisper.cpp runs over `seconds` of audio (it stops when a second or less is left). */
+export function windowsFor(seconds: number): number {
+  return Math.max(1, Math.ceil((seconds - 1) / WINDOW_SECONDS));
+}
+
+/** Own seconds that `total` windows hold when `overlapped` cuts each cost an overlap. */
+function capacity(chunks: number, total: number, overlapped: number, overlap: number): number {
+  return total * WINDOW_SECONDS + chunks * WINDOW_GRACE - overlapped * overlap;
+}
+/**
+ * How much faster one chunk runs on all of `workers`' cores than on one worker's share (ggml's
+ * threads scale sublinearly: 2 threads gave 1.63x on the 2-core CI machine).
+ */
+export function soloSpeedup(workers: number): number {
+  return Math.max(1, workers) ** 0.7;
+}
+
+/**
+ * First free worker takes the next chunk: finish time of the whole plan and of chunk 0, in
+ * windows. A `solo` last chunk waits for every worker and then runs on all their cores.
+ */
+export function simulate(windows: number[], workers: number, solo = false): { makespan: number; firstText: number } {
+  const free = new Array<number>(Math.max(1, workers)).fill(0);
+  let firstText = 0;
+  windows.forEach((w, i) => {
+    if (solo && i === windows.length - 1 && i > 0) {
+      const end = Math.max(...free) + w / soloSpeedup(workers) + CHUNK_OVERHEAD;
+      free.fill(end);
+      return;
+    }
+    let lane = 0;
+    for (let j = 1; j < free.length; j++) if (free[j] < free[lane]) lane = j;
+    free[lane] += w + CHUNK_OVERHEAD + (i === 0 ? FIRST_CHUNK_WARMUP : 0);
+    if (i === 0) firstText = free[lane];
+  });
+  return { makespan: Math.max(...free), firstText };
+}
+
+/** `total` windows over `count` chunks, as even as possible, larger ones first. */
+function even(total: number, count: number): number[] {
+  const base = Math.floor(total / count);
+  const extra = total - base * count;
+  return Array.from({ length: count }, (_, i) => base + (i < extra ? 1 : 0));
+}
+
+/** Longest first, halving towards the end (guided self-scheduling): the tail is short chunks. */
+function guided(total: number, count: number, workers: number): number[] | undefined {
+  const out: number[] = [];
+  let left = total;
+  for (let i = 0; i < count; i++) {
+    const remainingChunks = count - i;
+    const w = Math.max(1, Math.min(left - (remainingChunks - 1), Math.ceil(left / Math.max(remainingChunks, workers * 2))));
+    out.push(w);
+    left -= w;
+  }
+  if (left !== 0) out[out.length - 1] += left;
+  return out.every((w) => w >= 1) ? out : undefined;
+}
+
+function candidates(total: number, chunks: number, workers: number): { windows: number[]; solo: boolean }[] {
+  const plain = [even(total, chunks)];
+  const g = guided(total, chunks, workers);
+  if (g) plain.push(g);
+  for (const head of [1, 2]) {
+    if (chunks >= 2 && total - head >= chunks - 1) plain.push([head, ...even(total - head, chunks - 1)]);
+  }
+  const out = plain.map((windows) => ({ windows, solo: false }));
+  // Windows that do not divide among the workers: the remainder as one last chunk on every core
+  // (after a one-window first chunk too, for early text).
+  const remainder = total % workers;
+  if (workers > 1 && remainder > 0 && chunks >= 2 && total - remainder >= chunks - 1) {
+    if ((chunks - 1) % workers === 0) out.push({ windows: [...even(total - remainder, chunks - 1), remainder], solo: true });
+    if (chunks >= 3 && total - remainder - 1 >= chunks - 2) out.push({ windows: [1, ...even(total - remainder - 1, chunks - 2), remainder], solo: true });
+  }
+  return out;
+}
+
+/**
+ * Window shapes worth trying for `length` seconds on `workers` workers: equal, guided and
+ * short-first shapes for every chunk count from the fewest `maxChunkSeconds` allows to a few
+ * rounds more, each with the fewest windows that can hold the audio, and with up to one spare
+ * window per worker (free where a worker would idle anyway; it leaves room to reach pauses).
+ */
+export function shapeCandidates(length: number, options: WindowPlanOptions): WindowShape[] {
+  const workers = Math.max(1, Math.floor(options.workers));
+  const overlap = options.overlapSeconds;
+  const maxWindows = Math.max(1, Math.floor((options.maxChunkSeconds + overlap) / WINDOW_SECONDS));
+  const minChunks = Math.max(1, Math.ceil(length / Math.max(1, options.maxChunkSeconds)));
+  const out: WindowShape[] = [];
+  for (let chunks = minChunks; chunks <= minChunks + 2 * workers + 2; chunks++) {
+    const overlapped = Math.min(chunks - 1, options.overlappedCuts ? options.overlappedCuts(chunks) : chunks - 1);
+    let total = 1;
+    while (capacity(chunks, total, overlapped, overlap) < length) total++;
+    for (let t = Math.max(total, chunks); t < Math.max(total, chunks) + workers; t++) {
+      const slack = capacity(chunks, t, overlapped, overlap) - length;
+      for (const { windows, solo } of candidates(t, chunks, workers)) {
+        if (windows.some((w) => w > maxWindows)) continue;
+        out.push({ windows, slack, solo, ...simulate(windows, workers, solo) });
+      }
+    }
+  }
+  if (!out.length) out.push({ windows: [windowsFor(length)], makespan: windowsFor(length), firstText: windowsFor(length), slack: 0, solo: false });
+  return out;
+}
+
+/** Text on screen before half time is worth this much makespan (a 2% longer job). */
+const EARLY_TEXT_WORTH = 0.02;
+
+/** Smaller makespan, counting text before half time as worth 2%; then fewer chunks; then more slack. */
+export function betterShape(a: WindowShape, b: WindowShape | undefined): boolean {
+  if (!b) return true;
+  const score = (s: WindowShape) => s.makespan * (s.firstText <= s.makespan / 2 ? 1 - EARLY_TEXT_WORTH : 1);
+  if (Math.abs(score(a) - score(b)) > 1e-6) return score(a) < score(b);
+  if (a.windows.length !== b.windows.length) return a.windows.length < b.windows.length;
+  return a.slack > b.slack;
+}
+
+/** The best shape on paper (every cut assumed to need the overlap unless told otherwise). */
+export function shapeWindows(length: number, options: WindowPlanOptions): WindowShape {
+  let best: WindowShape | undefined;
+  for (const shape of shapeCandidates(length, options)) if (betterShape(shape, best)) best = shape;
+  return best!;
+}
+
+/** Length in seconds of the run of quiet frames around `t` (0 when `t` is not quiet). */
+function pauseAround(quiet: Quiet, t: number): number {
+  const { energy, smoothed, threshold } = quiet;
+  if (!energy || !smoothed) return 0;
+  const fs = energy.frameSeconds;
+  const i = Math.min(smoothed.length - 1, Math.max(0, Math.floor(t / fs)));
+  if (smoothed[i] > threshold) return 0;
+  let a = i;
+  let b = i;
+  while (a > 0 && smoothed[a - 1] <= threshold) a--;
+  while (b < smoothed.length - 1 && smoothed[b + 1] <= threshold) b++;
+  return (b - a + 1) * fs;
+}
+
+export interface Quiet {
+  energy?: EnergyProfile;
+  smoothed?: Float64Array;
+  threshold: number;
+}
+
+/**
+ * Cuts one stretch of the file into chunks of the given window counts. Each cut sits at the
+ * longest pause in the `search` seconds before its chunk's windows are full, as far as the plan's
+ * slack allows. A cut inside a pause needs no overlap (no word straddles it); a cut that finds no
+ * pause sits at the boundary with the full overlap, so the stitcher can align the words around it.
+ */
+export function cutToShape(
+  region: { start: number; end: number },
+  shape: WindowShape,
+  overlap: number,
+  quiet: Quiet,
+  searchSeconds = 8,
+  firstIndex = 0,
+): PlannedChunk[] {
+  const { start: from, end: to } = region;
+  const n = shape.windows.length;
+  let slack = Math.max(0, shape.slack);
+  const cuts = [from];
+  const halves = [0]; // overlap either side of each cut
+  for (let k = 0; k < n - 1; k++) {
+    const chunkStart = cuts[k] - halves[k];
+    const full = chunkStart + shape.windows[k] * WINDOW_SECONDS + WINDOW_GRACE;
+    // What the chunks after this one hold, if every one of their cuts needs the overlap.
+    const rest = shape.windows.slice(k + 1).reduce((s, w) => s + w * WINDOW_SECONDS + WINDOW_GRACE, 0) - (n - k - 2) * overlap;
+    const latest = Math.min(full, to - 1);
+    const earliest = Math.max(cuts[k] + 1, latest - Math.min(searchSeconds, slack), to - rest);
+    let cut = earliest >= latest ? latest : findCut(quiet.energy, quiet.smoothed, quiet.threshold, earliest, latest, latest);
+    cut = Math.min(Math.max(cut, earliest), latest);
+    let half = 0;
+    if (pauseAround(quiet, cut) < PAUSE_SECONDS && overlap > 0) {
+      // Inside speech: the chunk keeps its windows and both sides hear the overlap.
+      half = overlap / 2;
+      cut = Math.max(cuts[k] + 1, Math.min(cut, full - half));
+    }
+    slack = Math.max(0, slack - (full - cut - half));
+    cuts.push(cut);
+    halves.push(half);
+  }
+  cuts.push(to);
+  halves.push(0);
+  return shape.windows.map((_, k) => {
+    const before = Math.min(halves[k], cuts[k] - from);
+    const after = Math.min(halves[k + 1], to - cuts[k + 1]);
+    return {
+      index: firstIndex + k,
+      start: cuts[k] - before,
+      end: cuts[k + 1] + after,
+      overlapBefore: before,
+      overlapAfter: after,
+      ownStart: cuts[k],
+      ownEnd: cuts[k + 1],
+    };
+  });
+}
+
+/**
+ * The plan for a local engine whose layout is already decided: every stretch to transcribe is
+ * shaped for `workers` and cut at pauses. `chunkSeconds` is the user's upper bound on a chunk.
+ */
+export function planForWorkers(
+  duration: number,
+  energy: EnergyProfile | undefined,
+  options: PlanOptions & { workers: number },
+): ChunkPlan & { makespanWindows: number } {
+  validatePlan(duration, options);
+  const quiet = speechRegions(duration, energy, options.skipSilenceSeconds);
+  const search = options.searchSeconds ?? 8;
+  const chunks: PlannedChunk[] = [];
+  let makespanWindows = 0;
+  for (const region of quiet.regions) {
+    // Whether a cut finds a pause is known only once it is placed, so the candidate shapes (made
+    // assuming no cut, or every cut, needs an overlap) are cut for real and judged on the windows
+    // their chunks then take.
+    let best: { shape: WindowShape; pieces: PlannedChunk[] } | undefined;
+    const seen = new Set<string>();
+    for (const assumption of energy ? [0, 1] : [1]) {
+      const shapes = shapeCandidates(region.end - region.start, {
+        workers: options.workers,
+        maxChunkSeconds: options.chunkSeconds,
+        overlapSeconds: options.overlapSeconds,
+        overlappedCuts: (n) => (n - 1) * assumption,
+      });
+      for (const shape of shapes) {
+        const key = `${shape.windows.join(",")}|${shape.slack.toFixed(3)}|${shape.solo}`;
+        if (seen.has(key)) continue;
+        seen.add(key);
+        const pieces = cutToShape(region, shape, options.overlapSeconds, { energy, ...quiet }, search, chunks.length);
+        const windows = pieces.map((c) => windowsFor(c.end - c.start));
+        const actual = { windows, slack: shape.slack, solo: shape.solo, ...simulate(windows, options.workers, shape.solo) };
+        if (betterShape(actual, best?.shape)) best = { shape: actual, pieces };
+      }
+    }
+    makespanWindows += best!.shape.makespan;
+    if (best!.shape.solo) best!.pieces[best!.pieces.length - 1].solo = true;
+    chunks.push(...best!.pieces);
+  }
+  return { duration, chunks, skipped: quiet.skipped, threshold: quiet.threshold, makespanWindows };
+}

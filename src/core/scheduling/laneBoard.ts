@@ -1,0 +1,108 @@
+/**
+ * The scheduler's view of its workers for progress: one lane per worker slot, which chunk each is
+ * on and how far, busy time per lane, and how much audio is done (finished chunks plus the running
+ * ones' share). Builds the one ProgressSnapshot every front end renders.
+ */
+import type { PlannedChunk } from "../types";
+import { estimateEta, type ProgressSnapshot, type WorkerLane } from "./progress";
+
+export class LaneBoard {
+  readonly lanes: WorkerLane[] = [];
+  readonly busyMs: number[] = [];
+  private readonly running = new Map<number, { lane: number; percent: number; since: number }>();
+  private readonly finished = new Set<number>();
+  private idleWaiters: (() => void)[] = [];
+
+  constructor(
+    private readonly plan: PlannedChunk[],
+    private readonly now: () => number,
+  ) {}
+
+  get runningCount(): number {
+    return this.running.size;
+  }
+
+  /** Takes a free lane (or opens one) for `chunk`. */
+  acquire(chunk: number, engine: string, retry: boolean): number {
+    let lane = this.lanes.findIndex((l) => l.state === "idle" || l.state === "stopped");
+    if (lane < 0) {
+      lane = this.lanes.length;
+      this.lanes.push({ id: lane, state: "idle", percent: 0 });
+      this.busyMs.push(0);
+    }
+    this.lanes[lane] = { id: lane, state: retry ? "retrying" : "busy", chunk, percent: 0, engine };
+    this.running.set(chunk, { lane, percent: 0, since: this.now() });
+    return lane;
+  }
+
+  progress(chunk: number, percent: number): void {
+    const r = this.running.get(chunk);
+    if (!r) return;
+    r.percent = percent;
+    this.lanes[r.lane].percent = percent;
+  }
+
+  /** Frees `chunk`'s lane; lanes beyond the current worker count show as stopped. */
+  release(chunk: number, workers: number): void {
+    const r = this.running.get(chunk);
+    if (!r) return;
+    this.busyMs[r.lane] += this.now() - r.since;
+    this.running.delete(chunk);
+    this.lanes[r.lane] = { id: r.lane, state: r.lane < workers ? "idle" : "stopped", percent: 0 };
+    if (this.running.size === 0) {
+      const waiters = this.idleWaiters;
+      this.idleWaiters = [];
+      for (const w of waiters) w();
+    }
+  }
+
+  /** A chunk ended for good (transcribed, cached or failed): its audio counts as done. */
+  settle(chunk: number): void {
+    this.finished.add(chunk);
+  }
+
+  /** Lanes past `workers` that sit idle are shown as stopped. */
+  retire(workers: number): void {
+    for (let i = workers; i < this.lanes.length; i++) if (this.lanes[i].state === "idle") this.lanes[i].state = "stopped";
+  }
+
+  /** Resolves once no chunk is running (a solo chunk waits for this). */
+  idle(): Promise<void> {
+    if (this.running.size === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  /** Audio seconds done: finished chunks whole, running ones by their progress. */
+  audioDone(): number {
+    let done = 0;
+    for (const c of this.plan) {
+      const own = c.ownEnd - c.ownStart;
+      if (this.finished.has(c.index)) done += own;
+      else {
+        const r = this.running.get(c.index);
+        if (r) done += (own * r.percent) / 100;
+      }
+    }
+    return done;
+  }
+
+  snapshot(base: Pick<ProgressSnapshot, "file" | "engine" | "activeWorkers" | "chunks">, started: number): ProgressSnapshot {
+    const elapsed = (this.now() - started) / 1000;
+    const audioTotal = this.plan.reduce((n, c) => n + (c.ownEnd - c.ownStart), 0);
+    const audioDone = this.audioDone();
+    const fresh = base.chunks.done - base.chunks.cached;
+    return {
+      phase: "transcribing",
+      ...base,
+      workers: this.lanes.map((l) => ({ ...l })),
+      chunks: { ...base.chunks, running: this.running.size },
+      audio: { done: audioDone, total: audioTotal },
+      speed: {
+        chunksPerMinute: elapsed > 0 ? (fresh / elapsed) * 60 : 0,
+        realtimeFactor: elapsed > 0 ? audioDone / elapsed : 0,
+      },
+      etaSeconds: estimateEta(audioDone, audioTotal, elapsed),
+      elapsedSeconds: elapsed,
+    };
+  }
+}

@@ -1,0 +1,208 @@
+/**
+ * Layout adaptation, timeouts from the work, and the solo tail, through the real scheduler with an
+ * engine double whose speed follows a recorded throughput curve (an 8-core machine where 4 workers
+ * × 2 threads beat 8 × 1 and 2 × 4).
+ */
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+import { describe, expect, it } from "vitest";
+
+import type { ChunkRequest, TranscriptionEngine } from "../../src/core/engines/engine";
+import { FleetError } from "../../src/core/errors";
+import { cpuLayouts, HillClimber } from "../../src/core/scheduling/hillClimber";
+import { runSchedule, type ScheduleInput } from "../../src/core/scheduling/scheduler";
+import { StatsStore } from "../../src/core/scheduling/statsStore";
+import { attemptDeadlineMs, SpeedEstimate, UNMEASURED_SPEED } from "../../src/core/scheduling/timeouts";
+import type { ChunkTranscript, PlannedChunk } from "../../src/core/types";
+
+/** One worker's speed (audio s per wall s) by threads: 4 workers × 2 threads is the best layout on 8 cores. */
+const PER_WORKER: Record<number, number> = { 1: 1.0, 2: 2.4, 4: 4.0, 8: 6.0 };
+const MS_PER_AUDIO_SECOND = 2;
+
+function plan(n: number, seconds = 10): PlannedChunk[] {
+  return Array.from({ length: n }, (_, i) => ({
+    index: i,
+    start: i * seconds,
+    end: (i + 1) * seconds,
+    overlapBefore: 0,
+    overlapAfter: 0,
+    ownStart: i * seconds,
+    ownEnd: (i + 1) * seconds,
+  }));
+}
+
+function transcript(req: ChunkRequest, wallMs: number): ChunkTranscript {
+  return {
+    index: req.chunk.index,
+    start: req.chunk.start,
+    end: req.chunk.end,
+    segments: [{ start: req.chunk.start, end: req.chunk.end, text: `chunk ${req.chunk.index}` }],
+    engine: "curve",
+    model: "m",
+    precision: "segment",
+    fallbacks: 0,
+    timings: { wallMs },
+  };
+}
+
+function curveEngine() {
+  const seen: { index: number; threads: number; running: number }[] = [];
+  let running = 0;
+  const engine: TranscriptionEngine & { seen: typeof seen } = {
+    kind: "local",
+    name: "curve",
+    model: "m",
+    seen,
+    capacity: () => 8,
+    resize: async () => undefined,
+    dispose: async () => undefined,
+    transcribeChunk: async (req) => {
+      running++;
+      seen.push({ index: req.chunk.index, threads: req.threads ?? 1, running });
+      const wallMs = ((req.chunk.end - req.chunk.start) / PER_WORKER[req.threads ?? 1]) * MS_PER_AUDIO_SECOND;
+      await new Promise((r) => setTimeout(r, wallMs));
+      running--;
+      return transcript(req, wallMs);
+    },
+  };
+  return engine;
+}
+
+const audio = { path: "/dev/null", sampleRate: 16000 as const, samples: 0, duration: 0 };
+
+function input(engine: TranscriptionEngine, extra: Partial<ScheduleInput>): ScheduleInput {
+  return {
+    file: "f.wav",
+    plan: plan(200),
+    audio,
+    options: { language: "en" },
+    engine,
+    initialWorkers: 8,
+    minWorkers: 1,
+    maxWorkers: 8,
+    cores: 8,
+    backend: "cpu",
+    autoAdjust: true,
+    timeoutMs: 5000,
+    backoffMs: 5,
+    ...extra,
+  };
+}
+
+describe("layout adaptation", () => {
+  it("on a CPU, tries only layouts that use every core", () => {
+    expect(cpuLayouts(8, 1, 10)).toEqual([1, 2, 4, 8]);
+    expect(cpuLayouts(6, 1, 10)).toEqual([1, 2, 3, 6]);
+    expect(cpuLayouts(2, 1, 10)).toEqual([1, 2]);
+    expect(cpuLayouts(8, 3, 6)).toEqual([4]);
+  });
+
+  it("finds 4×2 from 8×1 on a recorded curve, measuring every chunk against the layout it ran under", async () => {
+    const engine = curveEngine();
+    let polled = 0;
+    const r = await runSchedule(
+      input(engine, {
+        memoryPressure: () => {
+          polled++;
+          return false;
+        },
+      }),
+    );
+    expect(r.results.size).toBe(200);
+    expect(r.workers.final).toBe(4);
+    expect(r.best?.workers).toBe(4);
+    // 8, then 4 (better), then 2 (worse): back to 4 and settled.
+    expect(
+      Object.keys(r.measured)
+        .map(Number)
+        .sort((a, b) => a - b),
+    ).toEqual([2, 4, 8]);
+    expect(r.adaptation.steps.length).toBeGreaterThanOrEqual(3);
+    // The layout's threads follow the count: 8 cores / 4 workers = 2 threads per chunk.
+    expect(engine.seen.at(-1)!.threads).toBe(2);
+    // Memory is checked after every finished chunk, not twice a job.
+    expect(polled).toBe(200);
+    expect(r.adaptation.pressureChecks).toBe(200);
+  });
+
+  it("does not explore a layout an earlier job measured clearly worse", async () => {
+    const engine = curveEngine();
+    const r = await runSchedule(input(engine, { initialWorkers: 4, knownThroughput: { 2: 8, 4: 9.6, 8: 8 } }));
+    expect(r.workers.final).toBe(4);
+    expect(Object.keys(r.measured)).toEqual(["4"]);
+  });
+
+  it("remembers every layout measured and starts the next job at the best", async () => {
+    const store = new StatsStore(join(mkdtempSync(join(tmpdir(), "wf-stats-")), "stats.json"));
+    await store.remember("k", { measured: { 8: 8.1, 4: 9.5 }, speed: { threads: 2, speed: 2.4 } });
+    await store.remember("k", { measured: { 2: 7.9 } });
+    const entry = await store.get("k");
+    expect(entry).toMatchObject({ workers: 4, throughput: 9.5, layouts: { 2: 7.9, 4: 9.5, 8: 8.1 }, speed: { threads: 2, speed: 2.4 } });
+  });
+
+  it("a climber seeded with known figures settles without stepping into them", () => {
+    const c = new HillClimber({ candidates: [1, 2, 4, 8], min: 1, max: 8, start: 4, window: 1, known: { 8: 5, 4: 9, 2: 6 } });
+    expect(c.observe(9).changed).toBe(false);
+    expect(c.exploring).toBe(false);
+  });
+});
+
+describe("deadlines from the work", () => {
+  it("WORKER_TIMEOUT is the floor; above it, 3x what the measured speed needs", () => {
+    expect(attemptDeadlineMs({ audioSeconds: 30, speed: 10, floorMs: 300_000 })).toBe(300_000);
+    // large-v3 on a CPU at 0.4x realtime: a 300 s chunk needs 750 s; 3x that, not 300 s.
+    expect(attemptDeadlineMs({ audioSeconds: 300, speed: 0.4, floorMs: 300_000 })).toBe(2_250_000);
+    // Nothing measured yet: a tenth of realtime is allowed, no more.
+    expect(attemptDeadlineMs({ audioSeconds: 300, floorMs: 1000 })).toBe((300 / UNMEASURED_SPEED) * 1000);
+  });
+
+  it("estimates one worker's speed per thread count from the median chunk, seeded by a remembered figure", () => {
+    const s = new SpeedEstimate({ threads: 1, speed: 2 });
+    expect(s.at(1)).toBe(2);
+    expect(s.at(2)).toBe(2); // more threads: assume no faster (deadlines err long)
+    s.record(2, 30, 10_000);
+    s.record(2, 30, 5_000);
+    s.record(2, 30, 100_000); // an outlier does not move the median much
+    expect(s.at(2)).toBeCloseTo(3, 5);
+    expect(s.at(1)).toBeCloseTo(1.5, 5);
+    expect(s.summary()).toEqual({ threads: 2, speed: 3 });
+  });
+
+  it("a chunk that started before any speed was known is stopped once the others show it is stuck", async () => {
+    let calls = 0;
+    const engine: TranscriptionEngine = {
+      kind: "local",
+      name: "stuck",
+      model: "m",
+      capacity: () => 2,
+      dispose: async () => undefined,
+      transcribeChunk: (req) => {
+        calls++;
+        if (req.chunk.index === 0 && calls === 1)
+          return new Promise((_, reject) => req.signal.addEventListener("abort", () => reject(new FleetError("ABORTED", "stopped"))));
+        return new Promise((r) => setTimeout(() => r(transcript(req, 5)), 5));
+      },
+    };
+    const started = Date.now();
+    const r = await runSchedule(input(engine, { plan: plan(6, 100), initialWorkers: 2, cores: 2, autoAdjust: false, timeoutMs: 200 }));
+    // 100 s of audio at an unknown speed would allow 1000 s; the others ran at 20,000x, so 200 ms it is.
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect(r.results.size).toBe(6);
+    expect(r.retries).toBe(1);
+  });
+});
+
+describe("solo tail", () => {
+  it("waits for every other chunk, then runs on every core", async () => {
+    const engine = curveEngine();
+    const chunks = plan(5);
+    chunks[4].solo = true;
+    await runSchedule(input(engine, { plan: chunks, initialWorkers: 2, maxWorkers: 2, cores: 8, autoAdjust: false }));
+    const solo = engine.seen.find((s) => s.index === 4)!;
+    expect(solo.running).toBe(1);
+    expect(solo.threads).toBe(8);
+    expect(engine.seen.filter((s) => s.index !== 4).every((s) => s.threads === 4)).toBe(true);
+  });
+});

@@ -1,0 +1,142 @@
+import { describe, expect, it } from "vitest";
+
+import { planForWorkers, shapeWindows, simulate, soloSpeedup, windowsFor, WINDOW_SECONDS } from "../../src/core/planning/windowPlan";
+
+const FRAME = 0.02;
+
+/** Speech-level energy with quiet stretches at the given [start, end) ranges. */
+function energyMap(seconds: number, pauses: [number, number][]): { frameSeconds: number; rms: Float32Array } {
+  const rms = new Float32Array(Math.round(seconds / FRAME));
+  let p = 0;
+  for (let i = 0; i < rms.length; i++) {
+    const t = i * FRAME;
+    while (p < pauses.length && pauses[p][1] <= t) p++;
+    const quiet = p < pauses.length && t >= pauses[p][0] && t < pauses[p][1];
+    rms[i] = quiet ? 0.002 : i % 17 === 0 ? 0.02 : 0.2 + 0.05 * Math.sin(i);
+  }
+  return { frameSeconds: FRAME, rms };
+}
+
+/** A pause of 0.6 s every `every` seconds, like sentence ends in read speech. */
+function regularPauses(seconds: number, every: number): [number, number][] {
+  const out: [number, number][] = [];
+  for (let t = every; t < seconds; t += every) out.push([t, t + 0.6]);
+  return out;
+}
+
+function windowsOf(plan: ReturnType<typeof planForWorkers>): number[] {
+  return plan.chunks.map((c) => windowsFor(c.end - c.start));
+}
+
+function expectTiling(plan: ReturnType<typeof planForWorkers>, duration: number) {
+  expect(plan.chunks[0].ownStart).toBe(0);
+  expect(plan.chunks.at(-1)!.ownEnd).toBeCloseTo(duration, 9);
+  for (let i = 1; i < plan.chunks.length; i++) expect(plan.chunks[i].ownStart).toBeCloseTo(plan.chunks[i - 1].ownEnd, 9);
+  for (const c of plan.chunks) {
+    expect(c.start).toBeCloseTo(c.ownStart - c.overlapBefore, 9);
+    expect(c.end).toBeCloseTo(c.ownEnd + c.overlapAfter, 9);
+    expect(c.start).toBeGreaterThanOrEqual(0);
+    expect(c.end).toBeLessThanOrEqual(duration + 1e-9);
+  }
+}
+
+describe("window plan", () => {
+  it("counts windows the way whisper.cpp runs them (another window only past one more second)", () => {
+    expect(windowsFor(30)).toBe(1);
+    expect(windowsFor(31)).toBe(1);
+    expect(windowsFor(31.5)).toBe(2);
+    expect(windowsFor(261)).toBe(9);
+    expect(windowsFor(0.5)).toBe(1);
+  });
+
+  it("simulates first-free-worker scheduling (the first chunk also warms up), with a solo last chunk on every core", () => {
+    // Four workers: 10 windows each (the first one 0.6 longer for the warm-up), then 1 window.
+    const plain = simulate([10, 10, 10, 10, 1], 4);
+    const solo = simulate([10, 10, 10, 10, 1], 4, true);
+    expect(plain.makespan).toBeCloseTo(11.06, 5); // the remainder runs on one worker: 10.03 + 1.03
+    expect(plain.firstText).toBeCloseTo(10.63, 5);
+    expect(solo.makespan).toBeCloseTo(10.63 + 1 / soloSpeedup(4) + 0.03, 5);
+    // Eight workers, 81 windows: the one left over is cheaper alone on every core than on one.
+    expect(simulate([...new Array(8).fill(10), 1], 8, true).makespan).toBeLessThan(simulate([...new Array(8).fill(10), 1], 8).makespan);
+  });
+
+  // The issue's check: for 1–180 minutes and 1–16 workers, the plan's makespan stays within 5% of
+  // the work spread evenly (one window of granularity allowed: a window cannot be split).
+  it("balances: makespan within 5% of total work / workers for 1–180 min and 1–16 workers", () => {
+    for (const minutes of [1, 3, 7, 9.5, 13, 16.5, 20, 21.7, 45, 60, 97, 180]) {
+      for (const workers of [1, 2, 3, 4, 6, 8, 12, 16]) {
+        const duration = minutes * 60;
+        const plan = planForWorkers(duration, energyMap(duration, regularPauses(duration, 7)), { chunkSeconds: 300, overlapSeconds: 5, workers });
+        const windows = windowsOf(plan);
+        const total = windows.reduce((a, b) => a + b, 0);
+        const { makespan } = simulate(windows, workers, plan.chunks.at(-1)!.solo === true);
+        const even = total / workers;
+        expect(makespan, `${minutes} min on ${workers} workers: ${JSON.stringify(windows)}`).toBeLessThanOrEqual(Math.max(even * 1.05, even + 1) + 0.7);
+        // And no more windows than the audio needs, beyond one per cut that found no pause.
+        expect(total).toBeLessThanOrEqual(windowsFor(duration) + plan.chunks.length);
+        expectTiling(plan, duration);
+      }
+    }
+  });
+
+  it("never exceeds CHUNK_SECONDS of own audio and keeps every chunk within its windows", () => {
+    for (const chunkSeconds of [60, 120, 300, 600]) {
+      const duration = 1500;
+      const plan = planForWorkers(duration, energyMap(duration, regularPauses(duration, 5)), { chunkSeconds, overlapSeconds: 5, workers: 2 });
+      for (const c of plan.chunks) expect(c.ownEnd - c.ownStart).toBeLessThanOrEqual(chunkSeconds + 5 + 1e-6);
+    }
+  });
+
+  it("cuts inside pauses without overlap, and inside speech with the full overlap", () => {
+    // Pauses near every window boundary: the cuts use them and need no overlap.
+    const duration = 1200;
+    const pauses: [number, number][] = [];
+    for (let t = WINDOW_SECONDS; t < duration; t += WINDOW_SECONDS) pauses.push([t - 2, t - 1.4]);
+    const paused = planForWorkers(duration, energyMap(duration, pauses), { chunkSeconds: 300, overlapSeconds: 5, workers: 2 });
+    expect(paused.chunks.length).toBeGreaterThan(1);
+    for (const c of paused.chunks.slice(1)) {
+      expect(c.overlapBefore).toBe(0);
+      expect(pauses.some(([a, b]) => c.ownStart >= a && c.ownStart <= b)).toBe(true);
+    }
+    // Continuous speech: every cut overlaps by 5 s, centred on the cut.
+    const speech = planForWorkers(duration, energyMap(duration, []), { chunkSeconds: 300, overlapSeconds: 5, workers: 2 });
+    for (const c of speech.chunks.slice(1)) expect(c.overlapBefore).toBe(2.5);
+    expectTiling(speech, duration);
+    // Cuts in pauses cost no overlap: at most one window more than the audio itself.
+    expect(windowsOf(paused).reduce((a, b) => a + b)).toBeLessThanOrEqual(windowsFor(duration) + 1);
+  });
+
+  it("puts text on screen before half time when it costs little: a short first chunk", () => {
+    const duration = 16.5 * 60;
+    const plan = planForWorkers(duration, energyMap(duration, regularPauses(duration, 6)), { chunkSeconds: 300, overlapSeconds: 5, workers: 2 });
+    const windows = windowsOf(plan);
+    const { makespan, firstText } = simulate(windows, 2, plan.chunks.at(-1)!.solo === true);
+    expect(firstText).toBeLessThanOrEqual(makespan / 2);
+  });
+
+  it("marks a remainder that would idle workers as a solo last chunk", () => {
+    // 81 windows of audio on 8 workers: one is left over once each worker has 10.
+    const duration = 81 * WINDOW_SECONDS - 4;
+    const shape = shapeWindows(duration, { workers: 8, maxChunkSeconds: 300, overlapSeconds: 0 });
+    expect(shape.windows.reduce((a, b) => a + b)).toBe(81);
+    expect(shape.solo).toBe(true);
+    expect(shape.windows.at(-1)).toBe(1);
+    // On 2 workers the warm-up of the first chunk absorbs an odd window instead: no solo needed.
+    const two = shapeWindows(19 * WINDOW_SECONDS - 4, { workers: 2, maxChunkSeconds: 300, overlapSeconds: 0 });
+    expect(two.windows.reduce((a, b) => a + b)).toBe(19);
+    expect(two.makespan).toBeLessThan(10.2);
+  });
+
+  it("gives a tiny file one chunk with no overlap", () => {
+    expect(planForWorkers(11, energyMap(11, []), { chunkSeconds: 300, overlapSeconds: 5, workers: 2 }).chunks).toEqual([
+      { index: 0, start: 0, end: 11, overlapBefore: 0, overlapAfter: 0, ownStart: 0, ownEnd: 11 },
+    ]);
+  });
+
+  it("is deterministic", () => {
+    const map = energyMap(3600, regularPauses(3600, 9));
+    const a = planForWorkers(3600, map, { chunkSeconds: 300, overlapSeconds: 5, workers: 4 });
+    const b = planForWorkers(3600, map, { chunkSeconds: 300, overlapSeconds: 5, workers: 4 });
+    expect(a).toEqual(b);
+  });
+});
