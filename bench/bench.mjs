@@ -1,6 +1,9 @@
 #!/usr/bin/env node
 /**
- * npm run bench — one run, one file, one machine, every design side by side:
+ * npm run bench — by default the length matrix (bench/matrix.mjs): Whisper Fleet against
+ * whisper-cli on several lengths cut from all the speech in ../shared.
+ *
+ * npm run bench -- --quick — one run, one file, one machine, every design side by side:
  *   1. whisper-cli, sequential, all threads              (whisper.cpp's own CLI, same pinned source)
  *   2. whisper-cli -p N                                  (whisper_full_parallel: equal slices, no overlap)
  *   3. N whisper-cli processes on N chunks               (the plan's original design: a model per worker)
@@ -9,10 +12,13 @@
  * All greedy decoding (whisper-cli -bs 1; Whisper Fleet's default). Wall time includes model load.
  * Peak RSS is the whole process tree, sampled every 100 ms. Prints a table and writes JSON.
  *
- * Flags: --model PATH (default: synthetic base.en) --file PATH (default: 20-min LJ001)
- *        --seconds N (trim the file) --out FILE.json --only a,b (run ids) --threads N
+ * Flags: --model PATH (default: synthetic base.en) --file PATH (quick; default: 20-min LJ001)
+ *        --seconds N (quick: trim the file) --lengths LIST (matrix, minutes) --out FILE.json
+ *        --only a,b (quick: run ids) --threads N
  */
-import { execFileSync, spawn } from "node:child_process";
+import { execFileSync } from "node:child_process";
+
+import { measure } from "./lib.mjs";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { availableParallelism, cpus, tmpdir, totalmem } from "node:os";
 import { basename, dirname, join, resolve } from "node:path";
@@ -29,6 +35,8 @@ const { values: args } = parseArgs({
     out: { type: "string", default: join(root, "bench-results", "bench.json") },
     only: { type: "string" },
     threads: { type: "string" },
+    quick: { type: "boolean" },
+    lengths: { type: "string" },
   },
 });
 const cores = Number(args.threads ?? availableParallelism());
@@ -52,6 +60,13 @@ for (const [what, path, fix] of [
     console.error(`${what} not found at ${path}: ${fix}`);
     process.exit(2);
   }
+}
+
+if (!args.quick) {
+  const { runMatrix } = await import("./matrix.mjs");
+  if (args.out.endsWith("bench.json")) args.out = join(dirname(args.out), "matrix.json");
+  await runMatrix({ root, shared, ffmpeg, cli, fleet, args });
+  process.exit(0);
 }
 
 const work = mkdtempSync(join(tmpdir(), "wf-bench-"));
@@ -79,47 +94,6 @@ function spawnSyncText(cmd, a) {
 }
 const audioSeconds = probeDuration(input);
 
-/** Sum of RSS over a process and all its descendants, in bytes. */
-function treeRss(pid) {
-  let table;
-  try {
-    table = execFileSync("ps", ["-A", "-o", "pid=,ppid=,rss="]).toString();
-  } catch {
-    return 0;
-  }
-  const rows = table.trim().split("\n").map((l) => l.trim().split(/\s+/).map(Number));
-  const children = new Map();
-  for (const [p, pp] of rows) children.set(pp, [...(children.get(pp) ?? []), p]);
-  const rss = new Map(rows.map(([p, , r]) => [p, r * 1024]));
-  let total = 0;
-  const stack = [pid];
-  while (stack.length) {
-    const p = stack.pop();
-    total += rss.get(p) ?? 0;
-    stack.push(...(children.get(p) ?? []));
-  }
-  return total;
-}
-
-/** Runs commands at once (one per process), returns wall ms and peak tree RSS. */
-async function measure(commands) {
-  const started = performance.now();
-  let peak = 0;
-  const children = commands.map(([cmd, a]) => spawn(cmd, a, { stdio: ["ignore", "ignore", "pipe"] }));
-  const errors = children.map(() => "");
-  children.forEach((c, i) => c.stderr.on("data", (d) => (errors[i] = (errors[i] + d).slice(-3000))));
-  const sampler = setInterval(() => {
-    peak = Math.max(peak, children.reduce((n, c) => n + (c.exitCode === null ? treeRss(c.pid) : 0), 0));
-  }, 100);
-  const codes = await Promise.all(children.map((c) => new Promise((r) => c.on("close", r))));
-  clearInterval(sampler);
-  const wallMs = performance.now() - started;
-  codes.forEach((code, i) => {
-    if (code !== 0) throw new Error(`${commands[i][0]} exited ${code}: ${errors[i]}`);
-  });
-  return { wallMs, peakRss: peak };
-}
-
 const results = [];
 const only = args.only ? new Set(args.only.split(",")) : undefined;
 async function run(id, label, fn) {
@@ -138,7 +112,7 @@ const fleetRun = async (extra) => {
 };
 
 // Whisper Fleet first: its sizing decides N for the baselines that take a worker count.
-await run("fleet-auto", "Whisper Fleet, auto-sized", () => fleetRun(["--chunk", "300"]));
+await run("fleet-auto", "Whisper Fleet, auto-sized", () => fleetRun([]));
 const n = results.find((r) => r.id === "fleet-auto")?.workers ?? Math.min(cores, 2);
 const perProc = Math.max(1, Math.floor(cores / n));
 await run("cli-seq", `whisper-cli sequential -t ${cores}`, async () => ({ ...(await measure([[cli, ["-m", args.model, "-f", input, "-t", String(cores), "-bs", "1", "-np", "-nt"]]])), workers: 1 }));
@@ -151,7 +125,7 @@ await run("cli-procs", `${n} whisper-cli processes on ${n} chunks`, async () => 
   const r = await measure(parts.map((p) => [cli, ["-m", args.model, "-f", p, "-t", String(perProc), "-bs", "1", "-np", "-nt"]]));
   return { wallMs: r.wallMs + splitMs, peakRss: r.peakRss, workers: n, chunks: n };
 });
-await run("fleet-1", "Whisper Fleet, 1 worker", () => fleetRun(["--chunk", "300", "--workers", "1"]));
+await run("fleet-1", "Whisper Fleet, 1 worker", () => fleetRun(["--workers", "1"]));
 
 const base = results.find((r) => r.id === "cli-seq");
 for (const r of results) r.speedupVsSequential = base ? base.wallMs / r.wallMs : undefined;

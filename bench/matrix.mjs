@@ -1,0 +1,117 @@
+/**
+ * npm run bench — the length matrix: Whisper Fleet against whisper.cpp's own whisper-cli on files
+ * of several lengths cut from all the speech in ../shared, every design in the same run:
+ *   whisper-cli -t N                (one process, all threads)
+ *   whisper-cli -p N -t 1           (whisper_full_parallel: N equal slices)
+ *   whisper-cli -p N -t 1 -nt       (the same, text only: no timestamp tokens — a cheaper job than
+ *                                    Fleet's, shown for reference)
+ *   Whisper Fleet, default settings (a fresh data folder per run: first-job behaviour)
+ * Greedy decoding throughout; wall time includes model load; peak RSS is the whole process tree.
+ * Prints, per length, Fleet / best timestamped whisper-cli, and the worst ratio over all lengths.
+ *
+ * Flags: --model PATH --lengths 7,9.5,13,16.5,20,60 (minutes) --threads N --out FILE.json
+ */
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { availableParallelism, cpus, tmpdir, totalmem } from "node:os";
+import { basename, dirname, join } from "node:path";
+
+import { measure } from "./lib.mjs";
+
+export async function runMatrix({ root, shared, ffmpeg, cli, fleet, args }) {
+  const cores = Number(args.threads ?? availableParallelism());
+  const lengths = (args.lengths ?? "7,9.5,13,16.5,20,60").split(",").map(Number);
+  const work = mkdtempSync(join(tmpdir(), "wf-matrix-"));
+  process.on("exit", () => rmSync(work, { recursive: true, force: true }));
+  const speech = join(shared, "speech");
+  const sources = [
+    join(speech, "ljspeech", "longform", "LJ001_16k.flac"),
+    ...list(join(speech, "ljspeech", "clips"), ".flac"),
+    join(speech, "jfk", "jfk.wav"),
+    ...list(join(speech, "picovoice"), ".wav"),
+    ...list(join(speech, "pocketsphinx", "cards"), ".wav"),
+    join(speech, "pocketsphinx", "goforward.wav"),
+  ].filter(existsSync);
+
+  // All the speech once, then looped to an hour: every length is cut from this one timeline.
+  const once = join(work, "all.wav");
+  const inputs = sources.flatMap((s) => ["-i", s]);
+  const filter = `${sources.map((_, i) => `[${i}:a]aresample=16000,aformat=channel_layouts=mono[a${i}]`).join(";")};${sources.map((_, i) => `[a${i}]`).join("")}concat=n=${sources.length}:v=0:a=1[out]`;
+  ff(ffmpeg, [...inputs, "-filter_complex", filter, "-map", "[out]", "-c:a", "pcm_s16le", "-y", once]);
+  const hour = join(work, "hour.wav");
+  ff(ffmpeg, ["-stream_loop", "3", "-i", once, "-t", "3600", "-ac", "1", "-ar", "16000", "-c:a", "pcm_s16le", "-y", hour]);
+  // Offsets spread the cuts over different recordings and file boundaries.
+  const offsets = [0, 300, 700, 1000, 0, 0, 1500, 2000];
+
+  const rows = [];
+  for (const [i, minutes] of lengths.entries()) {
+    const seconds = minutes * 60;
+    const offset = minutes >= 60 ? 0 : Math.min(offsets[i % offsets.length], Math.max(0, 3600 - seconds));
+    const input = join(work, `len-${minutes}.wav`);
+    ff(ffmpeg, ["-ss", String(offset), "-t", String(seconds), "-i", hour, "-c:a", "pcm_s16le", "-y", input]);
+    const row = { minutes, offset, designs: {} };
+    const run = async (id, fn) => {
+      process.stderr.write(`${minutes} min · ${id}…\n`);
+      row.designs[id] = await fn();
+    };
+    const whisper = (extra) => measure([[cli, ["-m", args.model, "-f", input, "-bs", "1", "-np", ...extra]]]);
+    await run("cli-t", () => whisper(["-t", String(cores)]));
+    await run("cli-p", () => whisper(["-p", String(cores), "-t", "1"]));
+    await run("cli-p-nt", () => whisper(["-p", String(cores), "-t", "1", "-nt"]));
+    await run("fleet", async () => {
+      const out = join(work, `fleet-${minutes}.json`);
+      const home = mkdtempSync(join(work, "home-"));
+      const r = await measure([[process.execPath, [fleet, "transcribe", input, "--engine", "local", "--model", args.model, "--format", "json", "--out", out, "--no-cache", "--quiet"]]], {
+        ...process.env,
+        WHISPER_FLEET_HOME: home,
+      });
+      const m = JSON.parse(readFileSync(out, "utf8")).metrics;
+      return { ...r, chunks: m.chunks.length, workers: m.workers.initial, threads: m.workers.threads, firstTextMs: m.firstTextMs, decision: m.workers.decision };
+    });
+    const d = row.designs;
+    const best = Math.min(d["cli-t"].wallMs, d["cli-p"].wallMs);
+    row.ratio = d.fleet.wallMs / best;
+    row.ratioTextOnly = d.fleet.wallMs / d["cli-p-nt"].wallMs;
+    row.rssOverP = (d.fleet.peakRss - d["cli-p"].peakRss) / 2 ** 20;
+    rows.push(row);
+    console.log(formatRow(row));
+  }
+
+  const machine = `${cpus()[0]?.model ?? "cpu"} · ${cores} threads of ${availableParallelism()} · ${(totalmem() / 2 ** 30).toFixed(0)} GiB · ${process.platform}-${process.arch}`;
+  const header = `Whisper Fleet length matrix — model ${basename(args.model)}, greedy, ${new Date().toISOString()}\n${machine}`;
+  const table = [
+    "| length | cli -t | cli -p | cli -p -nt | Fleet | Fleet layout | chunks | first text | Fleet / best cli | Fleet / -p -nt | RSS vs -p |",
+    "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+    ...rows.map(tableRow),
+  ].join("\n");
+  const worst = rows.reduce((w, r) => (r.ratio > w.ratio ? r : w), rows[0]);
+  console.log(`\n${header}\n\n${table}\n\nWorst Fleet / best timestamped whisper-cli: ${worst.ratio.toFixed(3)} (${worst.minutes} min); target ≤ 0.95`);
+  mkdirSync(dirname(args.out), { recursive: true });
+  writeFileSync(args.out, JSON.stringify({ header, machine, model: args.model, rows }, null, 2));
+  console.log(`JSON: ${args.out}`);
+  void root;
+}
+
+function list(dir, ext) {
+  return existsSync(dir)
+    ? readdirSync(dir)
+        .filter((f) => f.endsWith(ext))
+        .sort()
+        .map((f) => join(dir, f))
+    : [];
+}
+
+function ff(ffmpeg, a) {
+  execFileSync(ffmpeg, ["-hide_banner", "-nostdin", "-v", "error", ...a]);
+}
+
+const s = (ms) => `${(ms / 1000).toFixed(1)} s`;
+
+function formatRow(r) {
+  return `${r.minutes} min: Fleet ${s(r.designs.fleet.wallMs)} · best cli ${s(Math.min(r.designs["cli-t"].wallMs, r.designs["cli-p"].wallMs))} · ratio ${r.ratio.toFixed(3)}`;
+}
+
+function tableRow(r) {
+  const d = r.designs;
+  return `| ${r.minutes} min | ${s(d["cli-t"].wallMs)} | ${s(d["cli-p"].wallMs)} | ${s(d["cli-p-nt"].wallMs)} | ${s(d.fleet.wallMs)} | ${d.fleet.workers}×${d.fleet.threads} | ${d.fleet.chunks} | ${d.fleet.firstTextMs ? s(d.fleet.firstTextMs) : "—"} | ${r.ratio.toFixed(3)} | ${r.ratioTextOnly.toFixed(3)} | ${r.rssOverP >= 0 ? "+" : ""}${r.rssOverP.toFixed(0)} MiB |`;
+}
