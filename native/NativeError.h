@@ -25,6 +25,11 @@ inline Napi::Error makeError(Napi::Env env, const Failure& failure) {
   return error;
 }
 
+// What a C++ exception escaping whisper.cpp becomes: a coded failure instead of std::terminate.
+inline Failure failureFromException(const std::string& code, const std::string& what, const char* detail) {
+  return Failure{code, what + " (whisper.cpp threw: " + (detail != nullptr ? detail : "unknown exception") + ")."};
+}
+
 // Describes a JS value for messages in the house shape:
 // "Expected <what> for <name> but received <value> of type <type>".
 std::string describeValue(const Napi::Value& value);

@@ -43,6 +43,15 @@ class ModelLoadWorker : public Napi::AsyncWorker {
   Napi::Promise Promise() { return deferred_.Promise(); }
 
   void Execute() override {
+    try {
+      load();
+    } catch (const std::exception& e) {
+      failure_ = std::make_unique<Failure>(failureFromException("MODEL_INVALID", "Loading " + core_->path + " failed; the file is corrupt or not a Whisper model", e.what()));
+    } catch (...) {
+      failure_ = std::make_unique<Failure>(failureFromException("MODEL_INVALID", "Loading " + core_->path + " failed; the file is corrupt or not a Whisper model", nullptr));
+    }
+  }
+  void load() {
     std::lock_guard<std::mutex> lock(core_->lifecycle);
     if (core_->disposed) {
       failure_ = std::make_unique<Failure>(Failure{"DISPOSED", "The model was disposed before it finished loading."});
@@ -101,13 +110,23 @@ class PoolResizeWorker : public Napi::AsyncWorker {
   }
   Napi::Promise Promise() { return deferred_.Promise(); }
   void Execute() override {
-    WorkerPool* pool = core_->pool.get();
-    if (core_->disposed || pool == nullptr) {
-      failure_ = std::make_unique<Failure>(Failure{"DISPOSED", "The model has been disposed."});
-      return;
+    try {
+      WorkerPool* pool = core_->pool.get();
+      if (core_->disposed || pool == nullptr) {
+        failure_ = std::make_unique<Failure>(Failure{"DISPOSED", "The model has been disposed."});
+        return;
+      }
+      failure_ = pool->resize(count_);
+      memory_ = pool->memory();
+    } catch (const std::exception& e) {
+      failure_ = std::make_unique<Failure>(failureFromException("OUT_OF_MEMORY", "Resizing the worker pool failed", e.what()));
+    } catch (...) {
+      failure_ = std::make_unique<Failure>(failureFromException("OUT_OF_MEMORY", "Resizing the worker pool failed", nullptr));
     }
-    failure_ = pool->resize(count_);
-    memory_ = pool->memory();
+  }
+  void OnError(const Napi::Error& e) override {
+    deferred_.Reject(e.Value());
+    self_.Reset();
   }
   void OnOK() override {
     Napi::Env env = Env();
@@ -133,14 +152,32 @@ class PoolResizeWorker : public Napi::AsyncWorker {
 
 class ModelDisposeWorker : public Napi::AsyncWorker {
  public:
-  ModelDisposeWorker(Napi::Env env, std::shared_ptr<ModelCore> core)
-      : Napi::AsyncWorker(env, "WhisperFleetModelDispose"), deferred_(Napi::Promise::Deferred::New(env)), core_(std::move(core)) {}
+  ModelDisposeWorker(Napi::Env env, Napi::Object self, std::shared_ptr<ModelCore> core)
+      : Napi::AsyncWorker(env, "WhisperFleetModelDispose"), deferred_(Napi::Promise::Deferred::New(env)), core_(std::move(core)) {
+    self_ = Napi::Persistent(self);
+  }
   Napi::Promise Promise() { return deferred_.Promise(); }
-  void Execute() override { core_->release(); }
-  void OnOK() override { deferred_.Resolve(Env().Undefined()); }
+  void Execute() override {
+    try {
+      core_->release();
+    } catch (const std::exception& e) {
+      SetError(std::string("Disposing the model failed: ") + e.what());
+    } catch (...) {
+      SetError("Disposing the model failed.");
+    }
+  }
+  void OnOK() override {
+    deferred_.Resolve(Env().Undefined());
+    self_.Reset();
+  }
+  void OnError(const Napi::Error& e) override {
+    deferred_.Reject(e.Value());
+    self_.Reset();
+  }
 
  private:
   Napi::Promise::Deferred deferred_;
+  Napi::ObjectReference self_;
   std::shared_ptr<ModelCore> core_;
 };
 
@@ -310,7 +347,7 @@ Napi::Value WhisperModel::Dispose(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!disposePromise_.IsEmpty()) return disposePromise_.Value();
   core_->disposed = true;
-  auto* worker = new ModelDisposeWorker(env, core_);
+  auto* worker = new ModelDisposeWorker(env, info.This().As<Napi::Object>(), core_);
   Napi::Promise promise = worker->Promise();
   disposePromise_ = Napi::Persistent(promise.As<Napi::Object>());
   worker->Queue();

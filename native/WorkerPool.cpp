@@ -127,7 +127,7 @@ std::unique_ptr<Failure> WorkerPool::resize(size_t count) {
   if (count > current) {
     for (size_t i = current; i < count; i++) {
       auto worker = std::make_unique<Worker>();
-      worker->id = static_cast<int>(i);
+      worker->id = nextWorkerId_++;
       Worker* raw = worker.get();
       workers_.push_back(std::move(worker));
       raw->thread = std::thread([this, raw] { run(raw); });
@@ -159,7 +159,6 @@ std::unique_ptr<Failure> WorkerPool::resize(size_t count) {
       i++;
     }
   }
-  for (size_t i = 0; i < workers_.size(); i++) workers_[i]->id = static_cast<int>(i);
   lock.unlock();
   for (auto& w : finished)
     if (w->thread.joinable()) w->thread.join();
@@ -247,16 +246,23 @@ PoolMemory WorkerPool::memory() {
 void WorkerPool::run(Worker* worker) {
   whisper_state* state = nullptr;
   int64_t bytes = 0;
-  {
+  std::string thrown;
+  try {
     LogCapture capture;
     resetLastNativeError();
     state = whisper_init_state(ctx_);
     bytes = sumLoggedMegabytes(capture.text, kStateLabels);
+  } catch (const std::exception& e) {
+    thrown = e.what();
+    state = nullptr;
+  } catch (...) {
+    thrown = "unknown exception";
+    state = nullptr;
   }
   {
     std::lock_guard<std::mutex> lock(mutex_);
     if (state == nullptr) {
-      std::string detail = lastNativeError();
+      std::string detail = thrown.empty() ? lastNativeError() : "whisper.cpp threw: " + thrown;
       worker->initError = "Could not create whisper state for worker " + std::to_string(worker->id) +
                           (detail.empty() ? "" : " (" + detail + ")") +
                           "; the machine is probably out of memory. Use fewer workers or a smaller model.";
@@ -295,7 +301,16 @@ void WorkerPool::runTask(Worker* worker, const Task& task) {
     settled = job.finishSkipped();
   } else {
     Failure failure;
-    std::unique_ptr<ChunkResult> result = transcribeChunk(worker, job, chunk, failure);
+    std::unique_ptr<ChunkResult> result;
+    try {
+      result = transcribeChunk(worker, job, chunk, failure);
+    } catch (const std::exception& e) {
+      result.reset();
+      failure = failureFromException("TRANSCRIBE_FAILED", "whisper.cpp failed on chunk " + std::to_string(chunk.index), e.what());
+    } catch (...) {
+      result.reset();
+      failure = failureFromException("TRANSCRIBE_FAILED", "whisper.cpp failed on chunk " + std::to_string(chunk.index), nullptr);
+    }
     if (result) {
       settled = job.finishOk(std::move(result));
     } else if (job.aborted() && failure.code.empty()) {

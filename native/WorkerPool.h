@@ -49,7 +49,7 @@ class WorkerPool {
     size_t chunk;
   };
   struct Worker {
-    int id = 0;
+    int id = 0;  // fixed for the worker's life: read without the lock by progress events
     std::thread thread;
     whisper_state* state = nullptr;
     bool ready = false;
@@ -72,6 +72,7 @@ class WorkerPool {
   std::vector<std::unique_ptr<Worker>> workers_;
   std::unordered_map<int64_t, std::weak_ptr<TranscribeJob>> jobs_;
   bool stopping_ = false;
+  int nextWorkerId_ = 0;
   int64_t stateBytes_ = 0;
 };
 

@@ -7,6 +7,7 @@ export const ERROR_CODES = [
   // native engine
   "MODEL_NOT_FOUND",
   "MODEL_INVALID",
+  "MODEL_LOAD_TIMEOUT",
   "MODEL_NOT_LOADED",
   "ENCODE_FAILED",
   "DECODE_FAILED",
@@ -34,6 +35,7 @@ export const ERROR_CODES = [
   "FFMPEG_FAILED",
   // scheduling
   "CHUNK_TIMEOUT",
+  "NO_TEXT_FOR_SPEECH",
   "ENGINE_UNAVAILABLE",
   "ENGINE_CRASHED",
   // cloud
@@ -103,6 +105,8 @@ const RETRYABLE = new Set<ErrorCode>([
 const DEFAULT_HINTS: Partial<Record<ErrorCode, string>> = {
   MODEL_NOT_FOUND: "Download a model with `whisper-fleet models download base` or pick one in Manage Models.",
   MODEL_INVALID: "Delete the file and download the model again.",
+  MODEL_LOAD_TIMEOUT: "The disk or the machine is very slow, or the file is damaged: try again, or download the model again.",
+  NO_TEXT_FOR_SPEECH: "The engine heard speech but returned no words for it; try another model or engine for this file.",
   OUT_OF_MEMORY: "Use fewer workers (MAX_WORKER) or a smaller model.",
   ADDON_NOT_FOUND: "Run `npm run build:native`, or use the cloud engine.",
   FFMPEG_NOT_FOUND: "Install ffmpeg (`brew install ffmpeg`) or set its path in preferences / FFMPEG_PATH.",

@@ -13,6 +13,7 @@ export interface FailureView {
 const BY_CODE: Partial<Record<string, { title: string; action: FailureAction; actionTitle?: string }>> = {
   MODEL_NOT_FOUND: { title: "No Whisper model", action: "manage-models", actionTitle: "Download a Model" },
   MODEL_INVALID: { title: "Model file is damaged", action: "manage-models", actionTitle: "Manage Models" },
+  MODEL_LOAD_TIMEOUT: { title: "Model did not load", action: "manage-models", actionTitle: "Manage Models" },
   ADDON_NOT_FOUND: { title: "Local engine unavailable", action: "use-cloud", actionTitle: "Use the Cloud Engine" },
   ADDON_LOAD_FAILED: { title: "Local engine unavailable", action: "use-cloud", actionTitle: "Use the Cloud Engine" },
   OUT_OF_MEMORY: { title: "Not enough memory", action: "open-preferences", actionTitle: "Lower Max Workers" },

@@ -14,6 +14,7 @@ import type {
   NativeWhisperModel,
 } from "../../bindings/addonTypes";
 import { loadAddon } from "../../bindings/loadAddon";
+import { checkModelFile } from "../models/modelFile";
 import { abortError, FleetError, invalidArgument, toFleetError } from "../errors";
 import type { ChunkTranscript, Segment, Word } from "../types";
 import type { ChunkRequest, TranscribeOptions, TranscriptionEngine } from "./engine";
@@ -24,6 +25,8 @@ export interface LocalEngineOptions {
   /** Workers to start with (each holds one whisper_state). */
   workers?: number;
   signal?: AbortSignal;
+  /** A load that takes longer fails with MODEL_LOAD_TIMEOUT (default 120 s). */
+  loadTimeoutMs?: number;
 }
 
 export interface LocalJobOptions {
@@ -55,13 +58,22 @@ export class LocalWhisperEngine implements TranscriptionEngine {
     if (typeof options?.modelPath !== "string" || options.modelPath.length === 0) throw invalidArgument("a model file path", "modelPath", options?.modelPath);
     if (options.workers !== undefined) validateWorkers(options.workers);
     if (options.signal?.aborted) throw abortError();
+    // whisper.cpp trusts the file; a truncated or corrupt one must be turned away before it loads.
+    await checkModelFile(options.modelPath);
+    if (options.signal?.aborted) throw abortError();
     const addon = loadAddon();
     const native = new addon.WhisperModel(options.modelPath, { useGpu: options.useGpu ?? true });
     const loading = native.load();
     let onAbort: (() => void) | undefined;
+    let timer: ReturnType<typeof setTimeout> | undefined;
     const aborted = new Promise<never>((_, reject) => {
       onAbort = () => reject(abortError());
       options.signal?.addEventListener("abort", onAbort, { once: true });
+      const timeoutMs = options.loadTimeoutMs ?? 120_000;
+      timer = setTimeout(
+        () => reject(new FleetError("MODEL_LOAD_TIMEOUT", `Loading ${options.modelPath} took longer than ${Math.round(timeoutMs / 1000)} s and was given up.`)),
+        timeoutMs,
+      );
     });
     try {
       const facts = await Promise.race([loading, aborted]);
@@ -74,6 +86,7 @@ export class LocalWhisperEngine implements TranscriptionEngine {
       void native.dispose();
       throw toFleetError(error);
     } finally {
+      clearTimeout(timer);
       if (onAbort) options.signal?.removeEventListener("abort", onAbort);
     }
   }

@@ -8,6 +8,7 @@ import type { ErrorCode, FleetError } from "../errors";
 export const ENGINE_FATAL: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   "MODEL_NOT_FOUND",
   "MODEL_INVALID",
+  "MODEL_LOAD_TIMEOUT",
   "ADDON_NOT_FOUND",
   "ADDON_LOAD_FAILED",
   "OUT_OF_MEMORY",

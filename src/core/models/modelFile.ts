@@ -1,0 +1,193 @@
+/**
+ * Checks a whisper.cpp ggml model file before whisper.cpp sees it. whisper.cpp trusts the file:
+ * a truncated one makes it throw from a worker thread (the process aborts), load an "empty model"
+ * that transcribes nothing, or read absurd lengths. This reads the header, hyperparameters, mel
+ * filters, vocabulary and the whole tensor table (names, dims, types) and checks that every
+ * tensor's bytes lie inside the file and that the table is exactly what the hyperparameters need.
+ * It reads a few hundred kilobytes, never the weights.
+ */
+import { open, stat } from "node:fs/promises";
+
+import { FleetError } from "../errors";
+
+const GGML_MAGIC = 0x67676d6c; // "ggml"
+
+/** ggml type id → [bytes per block, elements per block] for the types whisper.cpp models use. */
+const TYPE_SIZES: Record<number, [number, number]> = {
+  0: [4, 1], // F32
+  1: [2, 1], // F16
+  2: [18, 32], // Q4_0
+  3: [20, 32], // Q4_1
+  6: [22, 32], // Q5_0
+  7: [24, 32], // Q5_1
+  8: [34, 32], // Q8_0
+  10: [84, 256], // Q2_K
+  11: [110, 256], // Q3_K
+  12: [144, 256], // Q4_K
+  13: [176, 256], // Q5_K
+  14: [210, 256], // Q6_K
+  30: [2, 1], // BF16
+};
+/** ftype % 1000 values whisper.cpp accepts (all F32/F16/BF16 and the quantizations above). */
+const FTYPES = new Set([0, 1, 2, 3, 7, 8, 9, 10, 11, 12, 13, 14, 15, 24]);
+
+export interface ModelHeader {
+  nVocab: number;
+  nAudioCtx: number;
+  nAudioState: number;
+  nAudioHead: number;
+  nAudioLayer: number;
+  nTextCtx: number;
+  nTextState: number;
+  nTextHead: number;
+  nTextLayer: number;
+  nMels: number;
+  ftype: number;
+}
+
+export interface ModelCheck {
+  header: ModelHeader;
+  tensors: number;
+  bytes: number;
+}
+
+/** Tensors whisper.cpp creates for these hyperparameters (and so expects in the file). */
+export function expectedTensorCount(h: ModelHeader): number {
+  // encoder: conv1, conv2 (w+b), positional embedding, ln_post (w+b); 15 per block
+  // decoder: positional + token embedding, ln (w+b); 24 per block (self and cross attention)
+  return 7 + 15 * h.nAudioLayer + 4 + 24 * h.nTextLayer;
+}
+
+class Reader {
+  private buffer = Buffer.alloc(0);
+  private bufferAt = 0;
+
+  constructor(
+    private readonly handle: Awaited<ReturnType<typeof open>>,
+    readonly size: number,
+    private readonly path: string,
+  ) {}
+
+  /** `length` bytes at `offset`, or MODEL_INVALID naming what was being read when the file ends. */
+  async bytes(offset: number, length: number, what: string): Promise<Buffer> {
+    if (offset + length > this.size) throw invalid(this.path, `${what} ends at byte ${fmt(offset + length)} but the file has ${fmt(this.size)} bytes`);
+    if (offset < this.bufferAt || offset + length > this.bufferAt + this.buffer.length) {
+      const span = Math.min(Math.max(length, 1 << 20), this.size - offset);
+      const buffer = Buffer.alloc(span);
+      const { bytesRead } = await this.handle.read(buffer, 0, span, offset);
+      this.buffer = buffer.subarray(0, bytesRead);
+      this.bufferAt = offset;
+      if (bytesRead < length) throw invalid(this.path, `${what} could not be read at byte ${fmt(offset)}`);
+    }
+    return this.buffer.subarray(offset - this.bufferAt, offset - this.bufferAt + length);
+  }
+
+  async int32s(offset: number, count: number, what: string): Promise<number[]> {
+    const b = await this.bytes(offset, 4 * count, what);
+    return Array.from({ length: count }, (_, i) => b.readInt32LE(4 * i));
+  }
+}
+
+const fmt = (n: number) => n.toLocaleString("en-US");
+
+function invalid(path: string, detail: string): FleetError {
+  return new FleetError("MODEL_INVALID", `Model file ${path} is not a usable whisper.cpp model: ${detail}.`, {
+    hint: "The file is truncated or corrupt. Delete it and download it again (whisper-fleet models download NAME, or Manage Models).",
+  });
+}
+
+function within(path: string, name: string, value: number, min: number, max: number): void {
+  if (!Number.isInteger(value) || value < min || value > max) throw invalid(path, `${name} is ${value}, outside ${min}..${max}`);
+}
+
+export async function checkModelFile(path: string): Promise<ModelCheck> {
+  let size: number;
+  try {
+    const s = await stat(path);
+    if (s.isDirectory()) throw new FleetError("MODEL_NOT_FOUND", `Model path ${path} is a directory, not a model file.`);
+    size = s.size;
+  } catch (error) {
+    if (error instanceof FleetError) throw error;
+    throw new FleetError("MODEL_NOT_FOUND", `Model file ${path} does not exist.`, {
+      hint: "Download a model with `whisper-fleet models download base.en` or pick another file.",
+    });
+  }
+  const handle = await open(path, "r").catch(() => {
+    throw new FleetError("MODEL_NOT_FOUND", `Model file ${path} cannot be read (permission denied?).`);
+  });
+  try {
+    const r = new Reader(handle, size, path);
+    const [magic] = await r.int32s(0, 1, "the magic number");
+    if (magic >>> 0 !== GGML_MAGIC) throw invalid(path, "it does not start with the ggml magic number");
+    const hp = await r.int32s(4, 11, "the hyperparameters");
+    const h: ModelHeader = {
+      nVocab: hp[0],
+      nAudioCtx: hp[1],
+      nAudioState: hp[2],
+      nAudioHead: hp[3],
+      nAudioLayer: hp[4],
+      nTextCtx: hp[5],
+      nTextState: hp[6],
+      nTextHead: hp[7],
+      nTextLayer: hp[8],
+      nMels: hp[9],
+      ftype: hp[10],
+    };
+    within(path, "n_vocab", h.nVocab, 1000, 100_000);
+    within(path, "n_audio_ctx", h.nAudioCtx, 1, 4096);
+    within(path, "n_audio_state", h.nAudioState, 64, 8192);
+    within(path, "n_audio_head", h.nAudioHead, 1, 128);
+    within(path, "n_audio_layer", h.nAudioLayer, 1, 128);
+    within(path, "n_text_ctx", h.nTextCtx, 1, 4096);
+    within(path, "n_text_state", h.nTextState, 64, 8192);
+    within(path, "n_text_head", h.nTextHead, 1, 128);
+    within(path, "n_text_layer", h.nTextLayer, 1, 128);
+    within(path, "n_mels", h.nMels, 1, 256);
+    if (h.nAudioState % h.nAudioHead !== 0 || h.nTextState % h.nTextHead !== 0) throw invalid(path, "the attention heads do not divide the model width");
+    if (!FTYPES.has(h.ftype % 1000) || h.ftype < 0) throw invalid(path, `ftype ${h.ftype} is not a type whisper.cpp knows`);
+
+    let at = 48;
+    const [nMel, nFft] = await r.int32s(at, 2, "the mel filter sizes");
+    within(path, "the mel filter count", nMel, 1, 256);
+    within(path, "the mel filter length", nFft, 1, 4096);
+    at += 8 + 4 * nMel * nFft;
+    const [nVocab] = await r.int32s(at, 1, "the vocabulary size");
+    within(path, "the vocabulary size", nVocab, 1, 200_000);
+    at += 4;
+    for (let i = 0; i < nVocab; i++) {
+      const [len] = await r.int32s(at, 1, `vocabulary entry ${i}`);
+      within(path, `the length of vocabulary entry ${i}`, len, 0, 1024);
+      at += 4 + len;
+    }
+    if (at > size) throw invalid(path, `the vocabulary ends at byte ${fmt(at)} but the file has ${fmt(size)} bytes`);
+
+    const names = new Set<string>();
+    while (at < size) {
+      const [nDims, nameLength, type] = await r.int32s(at, 3, `the header of tensor ${names.size + 1}`);
+      within(path, `tensor ${names.size + 1}'s dimension count`, nDims, 1, 4);
+      within(path, `tensor ${names.size + 1}'s name length`, nameLength, 1, 256);
+      const sizes = TYPE_SIZES[type];
+      if (!sizes) throw invalid(path, `tensor ${names.size + 1} has unknown type ${type}`);
+      const dims = await r.int32s(at + 12, nDims, `the dimensions of tensor ${names.size + 1}`);
+      const name = (await r.bytes(at + 12 + 4 * nDims, nameLength, `the name of tensor ${names.size + 1}`)).toString("latin1");
+      if (!/^[\x21-\x7e]+$/.test(name)) throw invalid(path, `tensor ${names.size + 1} has a garbled name`);
+      if (names.has(name)) throw invalid(path, `tensor ${name} appears twice`);
+      let elements = 1;
+      for (const d of dims) {
+        within(path, `a dimension of tensor ${name}`, d, 1, 1 << 24);
+        elements *= d;
+      }
+      if (dims[0] % sizes[1] !== 0) throw invalid(path, `tensor ${name} has rows of ${dims[0]} values, not whole blocks of ${sizes[1]}`);
+      const start = at + 12 + 4 * nDims + nameLength;
+      const end = start + (elements / sizes[1]) * sizes[0];
+      if (end > size) throw invalid(path, `tensor ${name} ends at byte ${fmt(end)} but the file has ${fmt(size)} bytes`);
+      names.add(name);
+      at = end;
+    }
+    const expected = expectedTensorCount(h);
+    if (names.size !== expected) throw invalid(path, `it holds ${names.size} tensors where these hyperparameters need ${expected}`);
+    return { header: h, tensors: names.size, bytes: size };
+  } finally {
+    await handle.close();
+  }
+}
