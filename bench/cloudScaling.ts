@@ -64,7 +64,6 @@ async function main() {
       model: "whisper-1",
       endpoints: [{ baseURL: url, apiKey: "bench", concurrency }],
       requestsPerMinute: rpm,
-      maxRetries: 0,
       ffmpeg,
     });
     const t0 = performance.now();

@@ -144,10 +144,11 @@ async function transcribeCommand(args: string[], io: Io): Promise<number> {
   };
   process.on("SIGINT", onSigint);
   let exit: number = EXIT.ok;
+  const targets = outputPaths(positionals, values.out, config.format);
   try {
-    for (const input of positionals) {
+    for (const [n, input] of positionals.entries()) {
       const display = createProgressDisplay(io.stderr, values.quiet);
-      const target = outputPath(input, values.out, positionals.length, config.format);
+      const target = targets[n];
       // Plain text to standard output is written while the job runs, paragraph by paragraph.
       const stream = !target && config.format === "txt" && !config.timestamps ? new ParagraphStream((text) => io.stdout.write(text)) : undefined;
       try {
@@ -195,6 +196,23 @@ function outputPath(input: string, out: string | undefined, inputs: number, form
   if (!out) return inputs > 1 ? join(dirname(resolve(input)), `${basename(input, extname(input))}.${format}`) : undefined;
   if (inputs > 1) return join(resolve(out), `${basename(input, extname(input))}.${format}`);
   return resolve(out);
+}
+
+/**
+ * One output per input, never two the same: a/x.wav and b/x.mp3 into one folder become x.vtt and
+ * x.mp3.vtt (then x-2.vtt, x-3.vtt… if names still meet), so no transcript overwrites another.
+ */
+export function outputPaths(inputs: string[], out: string | undefined, format: string): (string | undefined)[] {
+  const taken = new Set<string>();
+  return inputs.map((input) => {
+    const first = outputPath(input, out, inputs.length, format);
+    if (first === undefined) return undefined;
+    const candidates = [first, join(dirname(first), `${basename(input)}.${format}`)];
+    for (let k = 2; candidates.length < inputs.length + 2; k++) candidates.push(join(dirname(first), `${basename(input, extname(input))}-${k}.${format}`));
+    const chosen = candidates.find((c) => !taken.has(c))!;
+    taken.add(chosen);
+    return chosen;
+  });
 }
 
 async function modelsCommand(args: string[], io: Io): Promise<number> {

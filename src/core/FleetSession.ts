@@ -12,11 +12,11 @@ import type { EngineChoice, FleetConfig } from "./config";
 import type { TranscribeOptions, TranscriptionEngine } from "./engines/engine";
 import { LocalWhisperEngine } from "./engines/LocalWhisperEngine";
 import { createCloudEngine } from "./engines/OpenAIEngine";
-import { FleetError, throwIfAborted, toFleetError } from "./errors";
+import { ERROR_CODES, FleetError, throwIfAborted, toFleetError, type ErrorCode } from "./errors";
 import { decodeMedia } from "./media/decode";
 import { resolveFfmpeg, type FfmpegInfo } from "./media/ffmpeg";
 import { resolveModelPath } from "./models/modelStore";
-import { DEFAULT_PLAN, planChunks, type ChunkPlan } from "./planning/chunkPlan";
+import { DEFAULT_PLAN, planChunks, quietThreshold, speechSecondsIn, type ChunkPlan } from "./planning/chunkPlan";
 import { planForWorkers, WINDOW_SECONDS } from "./planning/windowPlan";
 import type { ProgressSnapshot } from "./scheduling/progress";
 import { cacheKey, fileIdentity, ResumeCache } from "./scheduling/resumeCache";
@@ -211,6 +211,7 @@ export class FleetSession {
             });
       if (cache && !stored) await cache.putPlan(planKey, plan.chunks).catch(() => undefined);
       const planMs = Date.now() - planStarted;
+      const threshold = media.energy ? quietThreshold(media.energy.rms) : 0;
 
       const transcribeOptions: TranscribeOptions = {
         language: config.language,
@@ -243,6 +244,7 @@ export class FleetSession {
         knownThroughput: remembered?.layouts,
         rememberedSpeed: remembered?.speed,
         timeoutMs: config.timeoutSeconds * 1000,
+        maxAttempts: config.attempts,
         cache: cache && {
           store: cache,
           keyFor: (chunk, e) => cacheKey({ file: identity, chunk, engine: e.name, model: e.model, options: { ...transcribeOptions } }),
@@ -251,8 +253,10 @@ export class FleetSession {
         onProgress,
         onChunkResult: (r) => prefix.add(r),
         memoryPressure: engine.kind === "local" ? (this.hooks.memoryPressure ?? memoryShortFromSystem) : undefined,
+        speechSeconds: (chunk) => speechSecondsIn(media.energy, chunk.ownStart, chunk.ownEnd, threshold),
       });
       fallbacks.push(...schedule.fallbacks);
+      throwIfNothingTranscribed(plan.chunks, schedule.results, schedule.failures);
 
       const stitchStarted = Date.now();
       report({ phase: "stitching" });
@@ -396,4 +400,26 @@ export class FleetSession {
 /** Model duration caps for a single request (gpt-4o transcription models accept about 1400 s). */
 export function cloudMaxSeconds(model: string): number {
   return /gpt-4o/.test(model) ? 1400 : 1500;
+}
+
+/**
+ * A job in which no chunk produced a transcript failed, whatever the gaps would say: it fails with
+ * the first chunk's error (its code decides the front ends' one action).
+ */
+function throwIfNothingTranscribed(
+  chunks: PlannedChunk[],
+  results: ReadonlyMap<number, unknown>,
+  failures: ReadonlyMap<number, { code: string; reason: string }>,
+): void {
+  if (results.size > 0 || failures.size === 0) return;
+  const first = [...chunks].sort((a, b) => a.index - b.index).find((c) => failures.has(c.index));
+  const failure = failures.get(first!.index)!;
+  const code = (ERROR_CODES as readonly string[]).includes(failure.code) ? (failure.code as ErrorCode) : "UNKNOWN";
+  throw new FleetError(
+    code,
+    `No part of the file was transcribed (${failures.size} of ${chunks.length} chunk(s) failed). The first failure: ${failure.reason}`,
+    {
+      details: { failedChunks: failures.size },
+    },
+  );
 }

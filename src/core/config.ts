@@ -35,6 +35,8 @@ export interface FleetConfig {
   chunkSeconds?: number;
   overlapSeconds: number;
   timeoutSeconds: number;
+  /** Attempts per chunk, on any engine (WHISPER_FLEET_ATTEMPTS); the scheduler owns every retry. */
+  attempts: number;
   autoAdjust: boolean;
   cache: boolean;
   cacheDir: string;
@@ -48,7 +50,6 @@ export interface FleetConfig {
     model: string;
     endpoints: CloudEndpoint[];
     requestsPerMinute: number;
-    maxRetries: number;
   };
 }
 
@@ -162,6 +163,7 @@ export function loadConfig(...sources: ConfigSource[]): FleetConfig {
     chunkSeconds,
     overlapSeconds,
     timeoutSeconds: int(src, "WORKER_TIMEOUT", 300, 1, 86400),
+    attempts: int(src, "WHISPER_FLEET_ATTEMPTS", 3, 1, 10),
     autoAdjust: bool(src, "AUTO_ADJUST", true),
     cache: bool(src, "WHISPER_FLEET_CACHE", true),
     cacheDir: str(src, "WHISPER_FLEET_CACHE_DIR") ?? dataPaths.cache(),
@@ -175,7 +177,6 @@ export function loadConfig(...sources: ConfigSource[]): FleetConfig {
       model: str(src, "WHISPER_FLEET_CLOUD_MODEL") ?? "whisper-1",
       endpoints: endpoints(src),
       requestsPerMinute: int(src, "WHISPER_FLEET_RPM", 50, 1, 100000),
-      maxRetries: int(src, "WHISPER_FLEET_CLOUD_RETRIES", 4, 0, 20),
     },
   };
 }

@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { parseSync } from "subtitle";
 import { describe, expect, it } from "vitest";
 
-import { EXIT, main } from "../../src/cli/main";
+import { EXIT, main, outputPaths } from "../../src/cli/main";
 import { makeMedia } from "../support/audio";
 import { jfkWav, lj001, model } from "../support/paths";
 
@@ -99,12 +99,16 @@ describe("whisper-fleet CLI", () => {
     expect(missing.stderr).toContain("FILE_NOT_FOUND");
   });
 
-  it("writes one output per input next to the sources' names in --out", async () => {
+  it("writes one output per input in --out, never one over another when names meet", async () => {
     const dir = mkdtempSync(join(tmpdir(), "wf-cli-multi-"));
     mkdirSync(dir, { recursive: true });
     const r = await run(["transcribe", jfkWav, join(dirname(jfkWav), "jfk.mp3"), "--model", model("tiny.en"), "--format", "vtt", "--out", dir, "--quiet"]);
     expect(r.code).toBe(EXIT.ok);
     expect(readFileSync(join(dir, "jfk.vtt"), "utf8").startsWith("WEBVTT")).toBe(true);
+    // jfk.wav and jfk.mp3 both make "jfk": the second keeps its extension in the name.
+    expect(readFileSync(join(dir, "jfk.mp3.vtt"), "utf8").startsWith("WEBVTT")).toBe(true);
+    expect(r.stderr).toBe("");
+    expect(outputPaths(["a/x.wav", "b/x.wav", "c/x.wav"], "/out", "srt")).toEqual(["/out/x.srt", "/out/x.wav.srt", "/out/x-2.srt"]);
   });
 
   it("Ctrl-C cancels cleanly with exit 130", async () => {

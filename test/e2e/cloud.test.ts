@@ -14,6 +14,7 @@ import type { DecodedAudio } from "../../src/core/engines/engine";
 import { OpenAIEngine } from "../../src/core/engines/OpenAIEngine";
 import { FleetSession } from "../../src/core/FleetSession";
 import { resolveFfmpeg } from "../../src/core/media/ffmpeg";
+import { runSchedule } from "../../src/core/scheduling/scheduler";
 import type { PlannedChunk } from "../../src/core/types";
 import { makeMedia, rawPcmFile } from "../support/audio";
 import { startFaultProxy, type Fault } from "../support/faultProxy";
@@ -42,11 +43,27 @@ function engine(url: string, extra: Partial<ConstructorParameters<typeof OpenAIE
     model: "whisper-1",
     endpoints: [{ baseURL: url, apiKey: "test", concurrency: 2 }],
     requestsPerMinute: 6000,
-    maxRetries: 3,
     ffmpeg: resolveFfmpeg().path,
     timeoutMs: 20_000,
-    backoffMs: 50,
     ...extra,
+  });
+}
+
+/** One chunk through the real scheduler, which owns every retry. */
+function scheduleOne(e: OpenAIEngine) {
+  return runSchedule({
+    file: "jfk.wav",
+    plan: [wholeChunk()],
+    audio: jfkAudio(),
+    options: {},
+    engine: e,
+    initialWorkers: 1,
+    minWorkers: 1,
+    maxWorkers: 1,
+    cores: 2,
+    autoAdjust: false,
+    timeoutMs: 60_000,
+    backoffMs: 50,
   });
 }
 
@@ -107,8 +124,9 @@ describe("faults between us and the server", () => {
   ])("recovers from %s", async (_name, script, minGapMs) => {
     const proxy = await startFaultProxy(server.url, [...script]);
     try {
-      const t = await engine(proxy.url).transcribeChunk({ chunk: wholeChunk(), audio: jfkAudio(), options: {}, signal: new AbortController().signal });
-      expect(t.segments.length).toBeGreaterThan(0);
+      const r = await scheduleOne(engine(proxy.url));
+      expect(r.results.get(0)!.segments.length).toBeGreaterThan(0);
+      expect(r.retries).toBe(script.length);
       expect(proxy.arrivals).toHaveLength(script.length + 1);
       if (minGapMs) expect(proxy.arrivals[1] - proxy.arrivals[0]).toBeGreaterThanOrEqual(minGapMs - 20);
     } finally {
@@ -120,16 +138,46 @@ describe("faults between us and the server", () => {
     const proxy = await startFaultProxy(server.url, ["hang"]);
     try {
       // Long enough for a real answer from whisper-server on a loaded machine; the hang still times out.
-      const t = await engine(proxy.url, { timeoutMs: 8000 }).transcribeChunk({
-        chunk: wholeChunk(),
-        audio: jfkAudio(),
-        options: {},
-        signal: new AbortController().signal,
-      });
-      expect(t.segments.length).toBeGreaterThan(0);
+      const r = await scheduleOne(engine(proxy.url, { timeoutMs: 8000 }));
+      expect(r.results.get(0)!.segments.length).toBeGreaterThan(0);
       expect(proxy.arrivals).toHaveLength(2);
     } finally {
       await proxy.close();
+    }
+  });
+
+  it("one retry loop: a chunk that keeps failing with 5xx costs 3 requests, then is a named failure", async () => {
+    const proxy = await startFaultProxy(
+      server.url,
+      Array.from({ length: 20 }, () => ({ status: 503 })),
+    );
+    try {
+      const r = await scheduleOne(engine(proxy.url));
+      expect(proxy.arrivals).toHaveLength(3);
+      expect(r.failures.get(0)?.code).toBe("CLOUD_UNAVAILABLE");
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it("empty text over speech is retried, and a named gap when it stays empty", async () => {
+    const once = await startFaultProxy(server.url, ["empty"]);
+    const always = await startFaultProxy(server.url, ["empty", "empty", "empty", "empty"]);
+    const retried = session({ OPENAI_BASE_URL: once.url });
+    const failed = session({ OPENAI_BASE_URL: always.url });
+    try {
+      const t = await retried.transcribeFile(jfkWav);
+      expect(once.arrivals).toHaveLength(2);
+      expect(t.metrics!.retries).toBe(1);
+      expect(t.segments.length).toBeGreaterThan(0);
+      // Every attempt empty: the file's only chunk fails, so the job fails, naming why.
+      await expect(failed.transcribeFile(jfkWav)).rejects.toMatchObject({ code: "NO_TEXT_FOR_SPEECH" });
+      expect(always.arrivals).toHaveLength(3);
+    } finally {
+      await retried.dispose();
+      await failed.dispose();
+      await once.close();
+      await always.close();
     }
   });
 
@@ -165,7 +213,6 @@ describe("faults between us and the server", () => {
         model: "whisper-1",
         endpoints: [{ baseURL: proxy.url, apiKey: "t", concurrency: 10 }],
         requestsPerMinute: 240,
-        maxRetries: 0,
         ffmpeg: resolveFfmpeg().path,
       });
       const audio = jfkAudio();

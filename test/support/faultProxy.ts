@@ -6,7 +6,7 @@
 import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 
-export type Fault = "pass" | "hang" | "reset" | "malformed" | { status: number; retryAfter?: string; body?: unknown };
+export type Fault = "pass" | "hang" | "reset" | "malformed" | "empty" | { status: number; retryAfter?: string; body?: unknown };
 
 export interface FaultProxy {
   url: string;
@@ -41,6 +41,11 @@ export async function startFaultProxy(upstream: string, script: Fault[] = [], ma
       }
       if (fault === "reset") {
         req.socket.destroy();
+        return;
+      }
+      if (fault === "empty") {
+        // A server that heard nothing: a well-formed answer with no words at all.
+        res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ text: "", segments: [], words: [] }));
         return;
       }
       if (fault === "malformed") {

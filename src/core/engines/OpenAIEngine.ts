@@ -31,12 +31,10 @@ export interface OpenAIEngineOptions {
   model: string;
   endpoints: CloudEndpoint[];
   requestsPerMinute: number;
-  maxRetries: number;
   ffmpeg: string;
   /** Per-request timeout (ms). */
   timeoutMs?: number;
   clock?: LimiterClock;
-  backoffMs?: number;
 }
 
 export function createCloudEngine(cloud: FleetConfig["cloud"], ffmpeg: string, timeoutMs?: number): OpenAIEngine {
@@ -44,7 +42,6 @@ export function createCloudEngine(cloud: FleetConfig["cloud"], ffmpeg: string, t
     model: cloud.model,
     endpoints: cloud.endpoints,
     requestsPerMinute: cloud.requestsPerMinute,
-    maxRetries: cloud.maxRetries,
     ffmpeg,
     timeoutMs,
   });
@@ -100,7 +97,8 @@ export class OpenAIEngine implements TranscriptionEngine {
     const upload = await this.encode(request);
     // Built once, before any rate-limit slot is taken, so the slot is spent on sending.
     const file = () => toFile(upload, `chunk-${request.chunk.index}.mp3`, { type: "audio/mpeg" });
-    let attempt = 0;
+    // One request per call: the scheduler owns retries and backoff. The engine only routes around
+    // an endpoint that does not answer at all, and pauses one that asked for a Retry-After.
     const failedEndpoints = new Set<Endpoint>();
     for (;;) {
       if (signal.aborted) throw abortError();
@@ -129,12 +127,9 @@ export class OpenAIEngine implements TranscriptionEngine {
           failedEndpoints.add(endpoint);
           if (this.endpoints.some((x) => !failedEndpoints.has(x) && x.downUntil <= this.clock.now())) continue;
         }
-        if (++attempt > this.options.maxRetries) throw e;
         const wait = e.code === "CLOUD_RATE_LIMITED" ? (e.details?.retryAfterMs as number | undefined) : undefined;
         if (wait !== undefined) endpoint.limiter.pause(this.clock.now() + wait);
-        const backoff = (this.options.backoffMs ?? 1000) * 2 ** (attempt - 1) * (0.5 + Math.random());
-        await this.clock.sleep(wait ?? Math.min(backoff, 30_000), signal);
-        failedEndpoints.clear();
+        throw e;
       }
     }
   }

@@ -186,3 +186,23 @@ export function planChunks(duration: number, energy: EnergyProfile | undefined, 
   }
   return { duration, chunks, skipped, threshold };
 }
+
+/** Loud frames count as speech only this far above silence (about -46 dBFS) in a recording that has pauses. */
+const SPEECH_FLOOR = 0.005;
+
+/**
+ * Seconds in [start, end) that are clearly sound: above the recording's quiet threshold and an
+ * absolute floor. A recording without contrast between its quiet and loud parts (steady noise,
+ * digital silence) has no clear speech at all.
+ */
+export function speechSecondsIn(energy: EnergyProfile | undefined, start: number, end: number, threshold = energy ? quietThreshold(energy.rms) : 0): number {
+  if (!energy || energy.rms.length === 0) return 0;
+  const floor = quantile(energy.rms, 0.1);
+  const loud = quantile(energy.rms, 0.9);
+  if (loud < SPEECH_FLOOR || loud < 4 * Math.max(floor, 1e-6)) return 0;
+  const fs = energy.frameSeconds;
+  let frames = 0;
+  for (let i = Math.max(0, Math.floor(start / fs)); i < Math.min(energy.rms.length, Math.ceil(end / fs)); i++)
+    if (energy.rms[i] > threshold && energy.rms[i] > SPEECH_FLOOR) frames++;
+  return frames * fs;
+}

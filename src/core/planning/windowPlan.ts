@@ -21,7 +21,7 @@ export const PAUSE_SECONDS = 0.3;
 const WINDOW_GRACE = 0.8;
 /** Scheduling cost of a chunk besides its windows (mel, set-up), in windows: breaks ties towards fewer chunks. */
 const CHUNK_OVERHEAD = 0.03;
-/** The job's first window also warms the process up (measured: about 0.6 of a window on the CPU backend). */
+/** A worker's first chunk also warms its state up (measured: about 0.6 of a window on the CPU backend). */
 const FIRST_CHUNK_WARMUP = 0.6;
 
 export interface WindowPlanOptions {
@@ -80,7 +80,7 @@ export function simulate(windows: number[], workers: number, solo = false): { ma
     }
     let lane = 0;
     for (let j = 1; j < free.length; j++) if (free[j] < free[lane]) lane = j;
-    free[lane] += w + CHUNK_OVERHEAD + (i === 0 ? FIRST_CHUNK_WARMUP : 0);
+    free[lane] += w + CHUNK_OVERHEAD + (i < free.length ? FIRST_CHUNK_WARMUP : 0);
     if (i === 0) firstText = free[lane];
   });
   return { makespan: Math.max(...free), firstText };
@@ -153,10 +153,10 @@ export function shapeCandidates(length: number, options: WindowPlanOptions): Win
   return out;
 }
 
-/** Text on screen before half time is worth this much makespan (a 2% longer job). */
-const EARLY_TEXT_WORTH = 0.02;
+/** Text on screen before half time is worth this much makespan (a 1% longer job). */
+const EARLY_TEXT_WORTH = 0.01;
 
-/** Smaller makespan, counting text before half time as worth 2%; then fewer chunks; then more slack. */
+/** Smaller makespan, counting text before half time as worth 1%; then fewer chunks; then more slack. */
 export function betterShape(a: WindowShape, b: WindowShape | undefined): boolean {
   if (!b) return true;
   const score = (s: WindowShape) => s.makespan * (s.firstText <= s.makespan / 2 ? 1 - EARLY_TEXT_WORTH : 1);

@@ -17,6 +17,7 @@ import { LayoutAdapter } from "./layoutAdapter";
 import type { ProgressSnapshot } from "./progress";
 import type { ResumeCache } from "./resumeCache";
 import { afterFailure } from "./retryPolicy";
+import { missingText, WordRates, wordCount } from "./textCheck";
 import { attemptDeadlineMs, SpeedEstimate } from "./timeouts";
 import { threadsFor } from "./workerSizing";
 
@@ -50,6 +51,8 @@ export interface ScheduleInput {
   onChunkResult?: (transcript: ChunkTranscript) => void;
   /** Polled after each chunk; true shrinks the pool at once. */
   memoryPressure?: () => boolean | Promise<boolean>;
+  /** Seconds of clear speech in a chunk's own range (from the energy map): empty text over speech is a failure. */
+  speechSeconds?: (chunk: PlannedChunk) => number;
   now?: () => number;
 }
 
@@ -99,6 +102,9 @@ class Schedule {
   private readonly adapter: LayoutAdapter;
   private readonly climber: HillClimber;
   private readonly speed: SpeedEstimate;
+  private readonly wordRates = new WordRates();
+  /** Chunks whose last attempt came back without words: the next one decodes hotter. */
+  private readonly noText = new Set<number>();
   private lastEmit = 0;
 
   constructor(private readonly input: ScheduleInput) {
@@ -224,7 +230,7 @@ class Schedule {
       const request: ChunkRequest = {
         chunk,
         audio: this.input.audio,
-        options: this.withPreviousTail(this.options, chunk),
+        options: this.optionsFor(chunk, attemptNo),
         signal: controller.signal,
         threads,
         onProgress: (percent) => {
@@ -233,6 +239,13 @@ class Schedule {
         },
       };
       const transcript = await engine.transcribeChunk(request);
+      const speech = this.input.speechSeconds?.(chunk) ?? 0;
+      const missing = missingText(chunk, transcript, speech, this.wordRates);
+      if (missing) {
+        this.noText.add(chunk.index);
+        throw missing;
+      }
+      this.wordRates.add(wordCount(transcript), speech);
       // Recorded before the worker slot is released, so the next chunk to start already sees it
       // (previous-chunk prompt, language lock).
       this.results.set(chunk.index, transcript);
@@ -379,6 +392,13 @@ class Schedule {
       }
     })();
     return this.switching;
+  }
+
+  /** The options for one attempt: a retry after an empty answer decodes at a higher temperature. */
+  private optionsFor(chunk: PlannedChunk, attemptNo: number): TranscribeOptions {
+    const o = this.withPreviousTail(this.options, chunk);
+    if (!this.noText.has(chunk.index) || this.engine.kind !== "local") return o;
+    return { ...o, temperature: Math.min(1, 0.2 * (attemptNo - 1)) };
   }
 
   /**
