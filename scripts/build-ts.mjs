@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// Bundles the command-line front end (dist/cli.js) and the Raycast engine host (dist/engine-host.js)
+// Bundles the command-line front end (dist/cli.js) and the Raycast engine host
+// (assets/engine-host/engine-host.js)
 // with esbuild. The native addon is not bundled: it is loaded at run time from assets/native/.
 import { build } from "esbuild";
 

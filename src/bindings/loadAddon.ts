@@ -53,7 +53,7 @@ export function loadAddon(): NativeAddon {
       hint:
         "Possible solutions:\n" +
         "  - rebuild it for this machine: `npm run build:native`\n" +
-        "  - check that it was built for this platform and Node-API version (Node >= 18)\n" +
+        "  - check that it was built for this platform and Node-API version (Node >= 22, Node-API 8)\n" +
         "  - use the cloud engine (--engine cloud)",
     });
   }

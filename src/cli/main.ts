@@ -7,9 +7,11 @@
 import { existsSync } from "node:fs";
 import { mkdir, writeFile } from "node:fs/promises";
 import { basename, dirname, extname, join, resolve } from "node:path";
+import { createInterface } from "node:readline/promises";
 import { parseArgs } from "node:util";
 
 import { loadAddon } from "../bindings/loadAddon";
+import type { CostEstimate } from "../core/cloud/cloudModels";
 import { loadConfig, type ConfigSource } from "../core/config";
 import { FleetError, toFleetError } from "../core/errors";
 import { FleetSession } from "../core/FleetSession";
@@ -41,6 +43,7 @@ Transcribe options:
   --out PATH                  output file (one input) or folder (several)
   --no-cache                  do not reuse or store finished chunks
   --ffmpeg PATH               ffmpeg to use
+  --yes                       do not ask before sending over 10 minutes to the OpenAI API
   --quiet                     no progress output
 
 Exit codes: 0 ok, 1 failed, 2 usage, 3 finished with gaps, 130 cancelled.`;
@@ -49,6 +52,17 @@ interface Io {
   stdout: NodeJS.WriteStream;
   stderr: NodeJS.WriteStream;
   env: NodeJS.ProcessEnv;
+  /** Asks the person at the terminal; absent when nobody can answer (pipes, tests). */
+  ask?: (question: string) => Promise<string>;
+}
+
+async function askOnTerminal(question: string): Promise<string> {
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    return await rl.question(question);
+  } finally {
+    rl.close();
+  }
 }
 
 function loadDotEnv(env: NodeJS.ProcessEnv): ConfigSource {
@@ -65,7 +79,10 @@ function loadDotEnv(env: NodeJS.ProcessEnv): ConfigSource {
   return added;
 }
 
-export async function main(argv: string[], io: Io = { stdout: process.stdout, stderr: process.stderr, env: process.env }): Promise<number> {
+export async function main(
+  argv: string[],
+  io: Io = { stdout: process.stdout, stderr: process.stderr, env: process.env, ask: process.stdin.isTTY ? askOnTerminal : undefined },
+): Promise<number> {
   const [command, ...rest] = argv;
   try {
     switch (command) {
@@ -113,6 +130,7 @@ async function transcribeCommand(args: string[], io: Io): Promise<number> {
       "no-cache": { type: "boolean" },
       ffmpeg: { type: "string" },
       quiet: { type: "boolean" },
+      yes: { type: "boolean" },
     },
   });
   if (positionals.length === 0) throw new FleetError("INVALID_ARGUMENT", "No input file given.", { hint: "Usage: whisper-fleet transcribe <files...>" });
@@ -156,6 +174,7 @@ async function transcribeCommand(args: string[], io: Io): Promise<number> {
           signal: controller.signal,
           onProgress: (s) => display.update(s),
           onSegments: stream && ((segments) => stream.add(segments)),
+          confirmCost: values.yes ? undefined : (estimate) => confirmCost(estimate, io),
         });
         display.stop();
         if (target) {
@@ -172,6 +191,7 @@ async function transcribeCommand(args: string[], io: Io): Promise<number> {
             `${basename(input)}: ${transcript.segments.length} segments, ${m.audioSeconds.toFixed(1)} s of audio in ${(m.wallMs / 1000).toFixed(1)} s (${m.realtimeFactor.toFixed(1)}x realtime) · ${transcript.engine} ${transcript.model} · ${m.workers.decision}${target ? ` → ${target}` : ""}\n`,
           );
           for (const f of transcript.fallbacks) io.stderr.write(`fallback: ${f.from} → ${f.to} (${f.reason})\n`);
+          for (const w of transcript.warnings ?? []) io.stderr.write(`warning: ${w}\n`);
         }
         if (transcript.gaps.length) {
           for (const g of transcript.gaps) io.stderr.write(`gap ${g.start.toFixed(1)}–${g.end.toFixed(1)} s: ${g.code} ${g.reason}\n`);
@@ -190,6 +210,16 @@ async function transcribeCommand(args: string[], io: Io): Promise<number> {
     await session.dispose();
   }
   return exit;
+}
+
+/** The price notice before a long upload to api.openai.com: asked at a terminal, printed elsewhere. */
+async function confirmCost(e: CostEstimate, io: Io): Promise<boolean> {
+  const rate = e.usd / Math.max(e.minutes, 1e-9);
+  io.stderr.write(
+    `This sends ${e.minutes.toFixed(0)} minutes of audio to the OpenAI API (${e.model}): about $${e.usd.toFixed(2)} at $${rate.toFixed(3)}/min (list prices of ${e.pricesAsOf}). --yes skips this notice.\n`,
+  );
+  if (!io.ask) return true;
+  return /^y(es)?$/i.test((await io.ask("Continue? [y/N] ")).trim());
 }
 
 function outputPath(input: string, out: string | undefined, inputs: number, format: string): string | undefined {

@@ -10,9 +10,10 @@ import si from "systeminformation";
 import { addonAvailable } from "../bindings/loadAddon";
 import type { EngineChoice, FleetConfig } from "./config";
 import type { TranscribeOptions, TranscriptionEngine } from "./engines/engine";
+import { cloudModel, CONFIRM_ABOVE_SECONDS, estimateCost, type CostEstimate } from "./cloud/cloudModels";
 import { LocalWhisperEngine } from "./engines/LocalWhisperEngine";
 import { createCloudEngine } from "./engines/OpenAIEngine";
-import { ERROR_CODES, FleetError, throwIfAborted, toFleetError, type ErrorCode } from "./errors";
+import { FleetError, throwIfAborted, toFleetError } from "./errors";
 import { decodeMedia } from "./media/decode";
 import { resolveFfmpeg, type FfmpegInfo } from "./media/ffmpeg";
 import { resolveModelPath } from "./models/modelStore";
@@ -32,6 +33,11 @@ export interface TranscribeFileOptions {
   onProgress?: (snapshot: ProgressSnapshot) => void;
   /** The transcript while it grows: newly final segments, in order, from the start of the file. */
   onSegments?: (segments: Segment[]) => void;
+  /**
+   * Asked before more than 10 minutes of audio go to api.openai.com (which bills per minute);
+   * false cancels the job before anything is uploaded. Without it, the job goes ahead.
+   */
+  confirmCost?: (estimate: CostEstimate) => boolean | Promise<boolean>;
   /** Per-run overrides of the session's config (engine, model, language, translate, workers...). */
   overrides?: Partial<Pick<FleetConfig, "engine" | "model" | "language" | "translate" | "prompt" | "workers" | "chunkSeconds" | "overlapSeconds" | "cache">>;
 }
@@ -66,6 +72,8 @@ async function availableMemoryFromSystem(): Promise<number | undefined> {
 
 export class FleetSession {
   private local?: { key: string; engine: Promise<LocalWhisperEngine> };
+  /** The local engine once its load finished (for memory figures without awaiting). */
+  private loaded?: LocalWhisperEngine;
   private cloud?: TranscriptionEngine;
   private ffmpeg?: FfmpegInfo;
   private readonly cores: number;
@@ -85,9 +93,16 @@ export class FleetSession {
   async localEngine(model: string | undefined, signal?: AbortSignal): Promise<LocalWhisperEngine> {
     const path = resolveModelPath(model, this.config.modelsDir);
     if (this.local?.key !== path) {
+      this.loaded = undefined;
       if (this.local) void (await this.local.engine.catch(() => undefined))?.dispose();
       const engine = LocalWhisperEngine.load({ modelPath: path, useGpu: this.config.useGpu, workers: 1, signal });
       this.local = { key: path, engine };
+      void engine.then(
+        (e) => {
+          if (this.local?.engine === engine) this.loaded = e;
+        },
+        () => undefined,
+      );
       engine.catch(() => {
         if (this.local?.engine === engine) this.local = undefined;
       });
@@ -190,7 +205,12 @@ export class FleetSession {
         chunk: { start: 0, end: media.duration },
         engine: `plan:${engine.kind}`,
         model: "",
-        options: { chunkSeconds, overlapSeconds, skip: config.skipSilenceSeconds, cap: engine.kind === "cloud" ? cloudMaxSeconds(config.cloud.model) : 0 },
+        options: {
+          chunkSeconds,
+          overlapSeconds,
+          skip: config.skipSilenceSeconds,
+          cap: engine.kind === "cloud" ? cloudModel(config.cloud.model).maxSeconds : 0,
+        },
       });
       // A file met before is cut as it was then, so its finished chunks are found again.
       const stored = cache ? await cache.getPlan(planKey) : undefined;
@@ -206,10 +226,11 @@ export class FleetSession {
           : planChunks(media.duration, media.energy, {
               chunkSeconds,
               overlapSeconds,
-              maxChunkSeconds: cloudMaxSeconds(config.cloud.model),
+              maxChunkSeconds: cloudModel(config.cloud.model).maxSeconds,
               skipSilenceSeconds: config.skipSilenceSeconds || undefined,
             });
       if (cache && !stored) await cache.putPlan(planKey, plan.chunks).catch(() => undefined);
+      await this.confirmCost(engine, plan.chunks, config, options.confirmCost);
       const planMs = Date.now() - planStarted;
       const threshold = media.energy ? quietThreshold(media.energy.rms) : 0;
 
@@ -314,10 +335,20 @@ export class FleetSession {
         fallbacks,
         metrics,
         ffmpeg: { path: ffmpeg.path, source: ffmpeg.source },
+        ...(media.warnings.length ? { warnings: media.warnings } : {}),
       };
     } finally {
       await media.dispose();
     }
+  }
+
+  /** The price of what would go to api.openai.com, confirmed before any upload. */
+  private async confirmCost(engine: TranscriptionEngine, chunks: PlannedChunk[], config: FleetConfig, confirm: TranscribeFileOptions["confirmCost"]) {
+    if (!confirm || engine.kind !== "cloud" || !config.cloud.endpoints.some((e) => !e.baseURL || /api\.openai\.com/.test(e.baseURL))) return;
+    const seconds = chunks.reduce((n, c) => n + (c.end - c.start), 0);
+    if (seconds <= CONFIRM_ABOVE_SECONDS) return;
+    if (!(await confirm(estimateCost(config.cloud.model, seconds))))
+      throw new FleetError("ABORTED", `Not sent: ${(seconds / 60).toFixed(0)} minutes of audio to the OpenAI API was declined.`);
   }
 
   private fallbackFor(engine: TranscriptionEngine, config: FleetConfig): (() => Promise<TranscriptionEngine>) | undefined {
@@ -388,18 +419,25 @@ export class FleetSession {
     };
   }
 
+  /** What the loaded local model holds now (the addon's figures), without loading one. */
+  loadedMemory(): { bytes: number; model?: string } {
+    const engine = this.loaded;
+    if (!engine) return { bytes: 0 };
+    try {
+      return { bytes: engine.memory().totalBytes, model: engine.model };
+    } catch {
+      return { bytes: 0 };
+    }
+  }
+
   async dispose(): Promise<void> {
     const local = this.local;
     this.local = undefined;
+    this.loaded = undefined;
     if (local) await (await local.engine.catch(() => undefined))?.dispose();
     if (this.cloud) await this.cloud.dispose();
     this.cloud = undefined;
   }
-}
-
-/** Model duration caps for a single request (gpt-4o transcription models accept about 1400 s). */
-export function cloudMaxSeconds(model: string): number {
-  return /gpt-4o/.test(model) ? 1400 : 1500;
 }
 
 /**
@@ -414,12 +452,9 @@ function throwIfNothingTranscribed(
   if (results.size > 0 || failures.size === 0) return;
   const first = [...chunks].sort((a, b) => a.index - b.index).find((c) => failures.has(c.index));
   const failure = failures.get(first!.index)!;
-  const code = (ERROR_CODES as readonly string[]).includes(failure.code) ? (failure.code as ErrorCode) : "UNKNOWN";
-  throw new FleetError(
-    code,
-    `No part of the file was transcribed (${failures.size} of ${chunks.length} chunk(s) failed). The first failure: ${failure.reason}`,
-    {
-      details: { failedChunks: failures.size },
-    },
-  );
+  throw FleetError.fromJSON({
+    code: failure.code,
+    message: `No part of the file was transcribed (${failures.size} of ${chunks.length} chunk(s) failed). The first failure: ${failure.reason}`,
+    details: { failedChunks: failures.size },
+  });
 }

@@ -50,6 +50,8 @@ export interface FleetConfig {
     model: string;
     endpoints: CloudEndpoint[];
     requestsPerMinute: number;
+    /** Tokens-per-minute budget of the cloud account (WHISPER_FLEET_TPM). */
+    tokensPerMinute: number;
   };
 }
 
@@ -177,6 +179,7 @@ export function loadConfig(...sources: ConfigSource[]): FleetConfig {
       model: str(src, "WHISPER_FLEET_CLOUD_MODEL") ?? "whisper-1",
       endpoints: endpoints(src),
       requestsPerMinute: int(src, "WHISPER_FLEET_RPM", 50, 1, 100000),
+      tokensPerMinute: int(src, "WHISPER_FLEET_TPM", 40000, 100, 100_000_000),
     },
   };
 }

@@ -86,9 +86,27 @@ export class FleetError extends Error {
     return this.hint ? `${this.message} ${this.hint}` : this.message;
   }
 
-  toJSON(): Record<string, unknown> {
+  /** What crosses a process boundary (IPC, history files): everything but the stack and cause. */
+  toJSON(): SerializedError {
     return { code: this.code, message: this.message, hint: this.hint, retryable: this.retryable, details: this.details };
   }
+
+  /** The inverse of toJSON; an unknown code (a newer host, an old history entry) becomes UNKNOWN. */
+  static fromJSON(o: SerializedError): FleetError {
+    return new FleetError(isErrorCode(o.code) ? o.code : "UNKNOWN", o.message, { hint: o.hint, retryable: o.retryable, details: o.details });
+  }
+}
+
+export interface SerializedError {
+  code: string;
+  message: string;
+  hint?: string;
+  retryable?: boolean;
+  details?: Record<string, unknown>;
+}
+
+export function isErrorCode(code: unknown): code is ErrorCode {
+  return typeof code === "string" && (ERROR_CODES as readonly string[]).includes(code);
 }
 
 const RETRYABLE = new Set<ErrorCode>([
@@ -125,12 +143,12 @@ export function toFleetError(error: unknown, fallback: ErrorCode = "UNKNOWN"): F
   if (error instanceof FleetError) return error;
   if (error instanceof Error) {
     const code = (error as Error & { code?: unknown }).code;
-    const known = typeof code === "string" && (ERROR_CODES as readonly string[]).includes(code);
+    const known = isErrorCode(code);
     if (error.name === "AbortError") return abortError(error);
     const details: Record<string, unknown> = {};
     const chunkIndex = (error as Error & { chunkIndex?: unknown }).chunkIndex;
     if (typeof chunkIndex === "number") details.chunkIndex = chunkIndex;
-    return new FleetError(known ? (code as ErrorCode) : fallback, error.message, {
+    return new FleetError(known ? code : fallback, error.message, {
       cause: error,
       details: Object.keys(details).length ? details : undefined,
     });

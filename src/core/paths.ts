@@ -1,5 +1,4 @@
-/** Where things live on disk: the running code, the package, and the user's data folders. */
-import { existsSync, readFileSync } from "node:fs";
+/** Where things live on disk: the running code and the user's data folders. */
 import { homedir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -8,26 +7,6 @@ import { fileURLToPath } from "node:url";
 export function moduleDir(): string {
   if (typeof __dirname !== "undefined") return __dirname;
   return dirname(fileURLToPath(import.meta.url));
-}
-
-let root: string | undefined;
-
-/** The folder holding whisper-fleet's package.json (source checkout, dist bundle, or extension). */
-export function packageRoot(): string {
-  if (root) return root;
-  let dir = moduleDir();
-  for (let i = 0; i < 8; i++) {
-    const manifest = join(dir, "package.json");
-    if (existsSync(manifest)) {
-      try {
-        if ((JSON.parse(readFileSync(manifest, "utf8")) as { name?: string }).name === "whisper-fleet") return (root = dir);
-      } catch {
-        // not ours; keep walking
-      }
-    }
-    dir = dirname(dir);
-  }
-  return (root = process.cwd());
 }
 
 /**

@@ -118,4 +118,6 @@ export interface Transcript {
   fallbacks: FallbackRecord[];
   metrics?: JobMetrics;
   ffmpeg?: { path: string; source: string };
+  /** Problems that did not stop the job (ffmpeg's complaints about damaged input). */
+  warnings?: string[];
 }

@@ -5,12 +5,13 @@
  */
 import { fork, type ChildProcess } from "node:child_process";
 
-import { abortError, FleetError, type ErrorCode } from "../core/errors";
+import { abortError, FleetError } from "../core/errors";
 import type { ConfigSource } from "../core/config";
 import type { TranscribeFileOptions } from "../core/FleetSession";
 import type { ProgressSnapshot } from "../core/scheduling/progress";
 import type { Transcript } from "../core/types";
 import type { HostEvent, HostRequest } from "./protocol";
+import type { SessionMemory } from "./SessionPool";
 
 export interface EngineClientOptions {
   /** The bundled host script (assets/engine-host/engine-host.js in the extension). */
@@ -30,6 +31,7 @@ export class EngineClient {
   private child?: ChildProcess;
   private nextId = 1;
   private readonly pending = new Map<number, Pending>();
+  private readonly statusWaiters = new Map<number, (sessions: SessionMemory[]) => void>();
 
   constructor(private readonly options: EngineClientOptions) {}
 
@@ -65,6 +67,11 @@ export class EngineClient {
 
   private onEvent(event: HostEvent): void {
     if (event.type === "ready") return;
+    if (event.type === "status") {
+      this.statusWaiters.get(event.id)?.(event.sessions);
+      this.statusWaiters.delete(event.id);
+      return;
+    }
     const p = this.pending.get(event.id);
     if (!p) return;
     if (event.type === "progress") {
@@ -74,7 +81,7 @@ export class EngineClient {
       p.resolve(event.transcript);
     } else {
       this.pending.delete(event.id);
-      p.reject(new FleetError(event.error.code as ErrorCode, event.error.message, { hint: event.error.hint, details: event.error.details }));
+      p.reject(FleetError.fromJSON(event.error));
     }
   }
 
@@ -96,6 +103,16 @@ export class EngineClient {
         onProgress: options.onProgress,
       });
       this.post(child, { type: "transcribe", id, path, config, overrides: options.overrides });
+    });
+  }
+
+  /** The host's loaded sessions and the bytes each holds (the addon's own figures). */
+  status(): Promise<SessionMemory[]> {
+    const child = this.start();
+    const id = this.nextId++;
+    return new Promise((resolve) => {
+      this.statusWaiters.set(id, resolve);
+      this.post(child, { type: "status", id });
     });
   }
 

@@ -1,7 +1,8 @@
 /**
  * The engine host: a child Node process that owns the native addon and the scheduler for a front
- * end (the Raycast commands). It keeps one FleetSession per configuration so a queue of files loads
- * the model once, and exits when its parent goes away.
+ * end (the Raycast commands). It keeps a FleetSession per configuration so a queue of files loads
+ * the model once — at most one idle model stays loaded — and exits when its parent goes away or
+ * after WHISPER_FLEET_HOST_IDLE_SECONDS (default 600) without work.
  */
 import { createHash } from "node:crypto";
 
@@ -9,30 +10,34 @@ import { loadConfig } from "../core/config";
 import { toFleetError } from "../core/errors";
 import { FleetSession } from "../core/FleetSession";
 import type { HostEvent, HostRequest } from "./protocol";
+import { SessionPool } from "./SessionPool";
 
-const sessions = new Map<string, FleetSession>();
 const jobs = new Map<number, AbortController>();
+const sources = new Map<string, Record<string, unknown>>();
+const idleSeconds = Number(process.env.WHISPER_FLEET_HOST_IDLE_SECONDS ?? 600);
+const sessions = new SessionPool((key) => new FleetSession(loadConfig(process.env as Record<string, string>, sources.get(key) as Record<string, string>)), {
+  maxIdle: 1,
+  idleExitMs: Number.isFinite(idleSeconds) && idleSeconds > 0 ? idleSeconds * 1000 : undefined,
+  onIdleExit: () => void shutdown(),
+});
 
 function send(event: HostEvent): void {
   process.send?.(event);
 }
 
-function sessionFor(source: Record<string, unknown>): FleetSession {
+function keyFor(source: Record<string, unknown>): string {
   const key = createHash("sha256").update(JSON.stringify(source)).digest("hex");
-  let session = sessions.get(key);
-  if (!session) {
-    session = new FleetSession(loadConfig(process.env as Record<string, string>, source as Record<string, string>));
-    sessions.set(key, session);
-  }
-  return session;
+  sources.set(key, source);
+  return key;
 }
 
 async function transcribe(request: Extract<HostRequest, { type: "transcribe" }>): Promise<void> {
   const controller = new AbortController();
   jobs.set(request.id, controller);
   let last = 0;
+  const key = keyFor(request.config);
   try {
-    const transcript = await sessionFor(request.config).transcribeFile(request.path, {
+    const transcript = await sessions.acquire(key).transcribeFile(request.path, {
       signal: controller.signal,
       overrides: request.overrides,
       onProgress: (snapshot) => {
@@ -46,15 +51,16 @@ async function transcribe(request: Extract<HostRequest, { type: "transcribe" }>)
     send({ type: "done", id: request.id, transcript });
   } catch (error) {
     const e = toFleetError(error);
-    send({ type: "failed", id: request.id, error: { code: e.code, message: e.message, hint: e.hint, details: e.details } });
+    send({ type: "failed", id: request.id, error: e.toJSON() });
   } finally {
     jobs.delete(request.id);
+    await sessions.release(key);
   }
 }
 
 async function shutdown(code = 0): Promise<never> {
   for (const c of jobs.values()) c.abort();
-  for (const s of sessions.values()) await s.dispose().catch(() => undefined);
+  await sessions.dispose();
   process.exit(code);
 }
 
@@ -65,6 +71,9 @@ process.on("message", (message: HostRequest) => {
       break;
     case "cancel":
       jobs.get(message.id)?.abort();
+      break;
+    case "status":
+      send({ type: "status", id: message.id, sessions: sessions.memory() });
       break;
     case "shutdown":
       void shutdown();

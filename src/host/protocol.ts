@@ -3,7 +3,8 @@
  * native addon and the scheduler, so a native crash or out-of-memory kills only the host, and
  * large buffers never enter the front end's heap.
  */
-import type { FleetErrorOptions } from "../core/errors";
+import type { SerializedError } from "../core/errors";
+import type { SessionMemory } from "./SessionPool";
 import type { TranscribeFileOptions } from "../core/FleetSession";
 import type { ProgressSnapshot } from "../core/scheduling/progress";
 import type { Transcript } from "../core/types";
@@ -12,17 +13,14 @@ import type { ConfigSource } from "../core/config";
 export type HostRequest =
   | { type: "transcribe"; id: number; path: string; config: ConfigSource; overrides?: TranscribeFileOptions["overrides"] }
   | { type: "cancel"; id: number }
+  | { type: "status"; id: number }
   | { type: "shutdown" };
 
-export interface WireError {
-  code: string;
-  message: string;
-  hint?: string;
-  details?: FleetErrorOptions["details"];
-}
+export type WireError = SerializedError;
 
 export type HostEvent =
   | { type: "ready"; pid: number }
   | { type: "progress"; id: number; snapshot: ProgressSnapshot }
   | { type: "done"; id: number; transcript: Transcript }
-  | { type: "failed"; id: number; error: WireError };
+  | { type: "failed"; id: number; error: WireError }
+  | { type: "status"; id: number; sessions: SessionMemory[] };

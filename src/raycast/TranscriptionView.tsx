@@ -51,7 +51,7 @@ export function TranscriptionView(props: TranscriptionViewProps) {
         setTranscript(t);
       } catch (error) {
         const e = toFleetError(error);
-        await history.finish(entry, { error: { code: e.code, message: e.message, hint: e.hint }, cancelled: e.code === "ABORTED" });
+        await history.finish(entry, { error: e.toJSON(), cancelled: e.code === "ABORTED" });
         if (!c.signal.aborted) setFailure(describeFailure(e));
       }
     })();

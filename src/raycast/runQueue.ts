@@ -61,7 +61,7 @@ export async function runQueue(
       await history.finish(entry, { transcript });
     } catch (error) {
       const e = toFleetError(error);
-      await history.finish(entry, { error: { code: e.code, message: e.message, hint: e.hint }, cancelled: e.code === "ABORTED" });
+      await history.finish(entry, { error: e.toJSON(), cancelled: e.code === "ABORTED" });
       if (e.code === "ABORTED") break;
       failed++;
       lastFailure = e;

@@ -86,6 +86,24 @@ describe("whisper-fleet CLI", () => {
     expect(streamed.stdout).toBe(readFileSync(join(dir, "t.txt"), "utf8"));
   });
 
+  it("prices a long upload to the OpenAI API before anything is sent, and stops when declined", async () => {
+    const out = sink("out");
+    const err = sink("err");
+    const home = mkdtempSync(join(tmpdir(), "wf-cli-cost-"));
+    const asked: string[] = [];
+    const code = await main(["transcribe", lj001, "--engine", "cloud", "--no-cache"], {
+      stdout: out.stream,
+      stderr: err.stream,
+      env: { WHISPER_FLEET_HOME: home, WHISPER_FLEET_TMPDIR: home, OPENAI_API_KEY: "sk-test" },
+      ask: async (q) => (asked.push(q), "n"),
+    });
+    expect(code).toBe(EXIT.cancelled);
+    // 20 minutes of whisper-1 at $0.006 a minute.
+    expect(err.text()).toMatch(/This sends 20 minutes of audio to the OpenAI API \(whisper-1\): about \$0\.12 at \$0\.006\/min/);
+    expect(asked).toEqual(["Continue? [y/N] "]);
+    expect(out.text()).toBe("");
+  });
+
   it("exit codes scripts can use: usage 2, failure 1", async () => {
     expect((await run([])).code).toBe(EXIT.usage);
     expect((await run(["frobnicate"])).code).toBe(EXIT.usage);

@@ -85,8 +85,12 @@ describe("cloud engine on a real OpenAI-compatible server", () => {
   it("transcribes a multi-chunk file completely, in order, stitched", async () => {
     const clip = makeMedia("lj001-120s.flac", ["-i", lj001, "-t", "120"]);
     const s = session({ OPENAI_BASE_URL: server.url, CHUNK_SECONDS: "40" });
+    const lanes: { step?: string; percent: number }[] = [];
     try {
-      const t = await s.transcribeFile(clip);
+      const t = await s.transcribeFile(clip, { onProgress: (p) => lanes.push(...p.workers) });
+      // Cloud lanes move while a chunk is out: encoding, then the request in flight, not 0% throughout.
+      expect(lanes.some((l) => l.step === "encoding")).toBe(true);
+      expect(lanes.some((l) => l.step === "sent" && l.percent >= 20)).toBe(true);
       expect(t.engine).toBe("openai");
       expect(t.metrics!.chunks).toHaveLength(3);
       expect(t.gaps).toEqual([]);

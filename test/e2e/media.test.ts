@@ -2,6 +2,7 @@
  * Real media through real ffmpeg and the real addon: every kind of input gets a transcript or its
  * coded error, and no temporary file is left behind.
  */
+import { spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -93,6 +94,21 @@ describe("decoding", () => {
     setTimeout(() => controller.abort(), 150);
     await expect(decoding).rejects.toMatchObject({ code: "ABORTED" });
     expect(leftovers()).toEqual([]);
+  });
+
+  // A real full disk: a 2 MB tmpfs (mounting needs root, as CI runs; elsewhere this is skipped).
+  const small = join(tempRoot, "small-disk");
+  mkdirSync(small, { recursive: true });
+  const mounted = spawnSync("mount", ["-t", "tmpfs", "-o", "size=2m", "tmpfs", small]).status === 0;
+  afterAll(() => {
+    if (mounted) spawnSync("umount", [small]);
+  });
+  it.skipIf(!mounted)("a full temporary folder is DISK_FULL naming the folder and the space needed, with the partial file removed", async () => {
+    const error = await decodeMedia(lj001, { ffmpeg: resolveFfmpeg().path, tempDir: small }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: "DISK_FULL" });
+    expect((error as Error).message).toContain(small);
+    expect((error as Error).message).toMatch(/needs about 7\d MB/); // 1197 s × 64 kB/s
+    expect(readdirSync(small)).toEqual([]);
   });
 });
 

@@ -19,6 +19,7 @@ import { TranscriptionView } from "../../src/raycast/TranscriptionView";
 import { engineClient, historyStore, modelsDir } from "../../src/raycast/engine";
 import { configSource, type Preferences } from "../../src/raycast/preferences";
 import { HISTORY_SCHEMA } from "../../src/core/history/HistoryStore";
+import { EngineClient } from "../../src/host/EngineClient";
 import { makeMedia } from "../support/audio";
 import { jfkMp3, jfkWav, lj001, model } from "../support/paths";
 
@@ -252,5 +253,36 @@ describe("engine host process", () => {
     const t = await client.transcribe(jfkWav, configSource(prefs));
     expect(first).toBe(true);
     expect(t.segments.length).toBeGreaterThan(0);
+  });
+
+  it("lets go: switching models keeps one idle model loaded, by the addon's own memory figures", async () => {
+    const client = engineClient();
+    await client.transcribe(jfkWav, configSource(prefs));
+    const one = await client.status();
+    expect(one.filter((s) => s.bytes > 0)).toHaveLength(1);
+    expect(one[0].model).toBe("synthetic-tiny.en");
+    await client.transcribe(jfkWav, configSource({ ...prefs, model: model("base.en") }));
+    const after = await client.status();
+    // Only the model used last is still loaded; tiny.en was disposed.
+    expect(after.filter((s) => s.bytes > 0).map((s) => s.model)).toEqual(["synthetic-base.en"]);
+    expect(after[0].bytes).toBeGreaterThan(one[0].bytes); // base weighs more than tiny
+  });
+
+  it("exits by itself after an idle period", async () => {
+    const client = new EngineClient({
+      hostPath: join(environment.assetsPath, "engine-host", "engine-host.js"),
+      env: { ...process.env, WHISPER_FLEET_HOME: environment.supportPath, WHISPER_FLEET_HOST_IDLE_SECONDS: "1" },
+    });
+    await client.transcribe(jfkWav, configSource(prefs));
+    const pid = client.pid!;
+    await until(() => {
+      try {
+        process.kill(pid, 0);
+        return false;
+      } catch {
+        return true;
+      }
+    }, 15_000);
+    client.dispose();
   });
 });

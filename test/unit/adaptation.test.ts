@@ -19,7 +19,7 @@ import type { ChunkTranscript, PlannedChunk } from "../../src/core/types";
 
 /** One worker's speed (audio s per wall s) by threads: 4 workers × 2 threads is the best layout on 8 cores. */
 const PER_WORKER: Record<number, number> = { 1: 1.0, 2: 2.4, 4: 4.0, 8: 6.0 };
-const MS_PER_AUDIO_SECOND = 2;
+const MS_PER_AUDIO_SECOND = 10;
 
 function plan(n: number, seconds = 10): PlannedChunk[] {
   return Array.from({ length: n }, (_, i) => ({
@@ -204,5 +204,23 @@ describe("solo tail", () => {
     expect(solo.running).toBe(1);
     expect(solo.threads).toBe(8);
     expect(engine.seen.filter((s) => s.index !== 4).every((s) => s.threads === 4)).toBe(true);
+  });
+});
+
+describe("starting the pool", () => {
+  it("an out-of-memory on the first resize shrinks the pool and the job goes on", async () => {
+    const sizes: number[] = [];
+    const engine = {
+      ...curveEngine(),
+      resize: async (n: number) => {
+        sizes.push(n);
+        if (n > 2) throw new FleetError("OUT_OF_MEMORY", `no memory for ${n} states`);
+      },
+    };
+    const r = await runSchedule(input(engine, { plan: plan(8), initialWorkers: 4, maxWorkers: 4, cores: 4, autoAdjust: false }));
+    expect(sizes.slice(0, 3)).toEqual([4, 3, 2]);
+    expect(r.results.size).toBe(8);
+    expect(r.workers.final).toBe(2);
+    expect(r.fallbacks[0]).toMatchObject({ from: "4 workers", to: "2 worker(s)" });
   });
 });

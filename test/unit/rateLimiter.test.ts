@@ -36,6 +36,27 @@ describe("rate limiter", () => {
     expect(clock.t).toBe(3000);
   });
 
+  it("holds a tokens-per-minute budget: requests wait for the bucket, and usage corrects the estimate", async () => {
+    const clock = fakeClock();
+    // 60,000 requests per minute (1 ms apart) but 6,000 tokens per minute: 100 tokens per second.
+    const limiter = new RateLimiter(60_000, clock, 6000);
+    const starts: number[] = [];
+    for (let i = 0; i < 4; i++) {
+      await limiter.acquire(undefined, 3000); // a 150 s chunk at 20 tokens/s
+      starts.push(Math.round(clock.t));
+    }
+    // The full bucket covers two; then one every 30 s (3,000 tokens at 100 per second).
+    expect(starts).toEqual([0, 1, 30_000, 60_000]);
+    // The API said the last one cost 1,000 tokens, not 3,000: the next one goes 20 s earlier.
+    limiter.settle(3000, 1000);
+    await limiter.acquire(undefined, 3000);
+    expect(Math.round(clock.t)).toBe(70_000);
+    // A request larger than the whole budget waits for a full bucket instead of forever.
+    const big = new RateLimiter(60_000, fakeClock(), 1000);
+    await big.acquire(undefined, 5000);
+    await expect(big.acquire(undefined, 10)).resolves.toBeUndefined();
+  });
+
   it("reads Retry-After in seconds, dates and OpenAI's reset headers", () => {
     const h = (o: Record<string, string>) => ({ get: (k: string) => o[k] ?? null });
     expect(retryAfterMs(h({ "retry-after": "2" }))).toBe(2000);

@@ -1,6 +1,8 @@
 /**
  * Request-rate limiting shared by every chunk of every job in the process. Requests are spaced
- * evenly (at most `requestsPerMinute`, never a burst above it), and a 429's Retry-After pauses
+ * evenly (at most `requestsPerMinute`, never a burst above it); a tokens-per-minute budget (a
+ * bucket that refills at `tokensPerMinute` per minute) holds requests whose estimated tokens it
+ * cannot cover yet, and is corrected from the `usage` the API reports; a 429's Retry-After pauses
  * everyone, not just the request that got it. The clock and the sleep are injectable.
  */
 import { abortableSleep } from "../errors";
@@ -12,25 +14,56 @@ export interface LimiterClock {
 
 export const realClock: LimiterClock = { now: () => Date.now(), sleep: abortableSleep };
 
+/** Tokens a second of audio costs a transcription model (audio in plus text out), before `usage` corrects it. */
+export const TOKENS_PER_AUDIO_SECOND = 20;
+
 export class RateLimiter {
   private nextFree = 0;
   private pausedUntil = 0;
   readonly intervalMs: number;
+  /** Tokens in the bucket at `bucketAt` (may go negative when usage exceeded the estimate). */
+  private bucket: number;
+  private bucketAt: number;
 
   constructor(
     readonly requestsPerMinute: number,
     private readonly clock: LimiterClock = realClock,
+    readonly tokensPerMinute = Infinity,
   ) {
     if (!(requestsPerMinute > 0)) throw new RangeError(`requestsPerMinute must be positive, got ${requestsPerMinute}`);
+    if (!(tokensPerMinute > 0)) throw new RangeError(`tokensPerMinute must be positive, got ${tokensPerMinute}`);
     this.intervalMs = 60000 / requestsPerMinute;
+    this.bucket = tokensPerMinute;
+    this.bucketAt = clock.now();
   }
 
-  /** Reserves the next slot and waits for it; slots are handed out in call order. */
-  async acquire(signal?: AbortSignal): Promise<void> {
+  /**
+   * Reserves the next slot and waits for it; slots are handed out in call order. `tokens` is the
+   * request's estimated cost: it goes out once the bucket holds it (a request larger than the
+   * whole budget waits for a full bucket).
+   */
+  async acquire(signal?: AbortSignal, tokens = 0): Promise<void> {
     const now = this.clock.now();
-    const slot = Math.max(now, this.nextFree, this.pausedUntil);
+    let slot = Math.max(now, this.nextFree, this.pausedUntil);
+    if (Number.isFinite(this.tokensPerMinute) && tokens > 0) {
+      const need = Math.min(tokens, this.tokensPerMinute);
+      const level = this.levelAt(slot);
+      if (level < need) slot += ((need - level) / this.tokensPerMinute) * 60000;
+      this.bucket = this.levelAt(slot) - tokens;
+      this.bucketAt = slot;
+    }
     this.nextFree = slot + this.intervalMs;
     if (slot > now) await this.clock.sleep(slot - now, signal);
+  }
+
+  /** The API reported what a request really cost: the bucket takes the difference. */
+  settle(estimated: number, actual: number): void {
+    if (!Number.isFinite(this.tokensPerMinute) || !(actual >= 0)) return;
+    this.bucket += estimated - actual;
+  }
+
+  private levelAt(t: number): number {
+    return Math.min(this.tokensPerMinute, this.bucket + ((t - this.bucketAt) / 60000) * this.tokensPerMinute);
   }
 
   /** Everyone waits until `untilMs` (a 429 with Retry-After). */
@@ -42,11 +75,11 @@ export class RateLimiter {
 
 const shared = new Map<string, RateLimiter>();
 
-/** One limiter per endpoint and limit for the whole process. */
-export function sharedLimiter(key: string, requestsPerMinute: number): RateLimiter {
-  const id = `${key}|${requestsPerMinute}`;
+/** One limiter per endpoint and limits for the whole process. */
+export function sharedLimiter(key: string, requestsPerMinute: number, tokensPerMinute = Infinity): RateLimiter {
+  const id = `${key}|${requestsPerMinute}|${tokensPerMinute}`;
   let limiter = shared.get(id);
-  if (!limiter) shared.set(id, (limiter = new RateLimiter(requestsPerMinute)));
+  if (!limiter) shared.set(id, (limiter = new RateLimiter(requestsPerMinute, realClock, tokensPerMinute)));
   return limiter;
 }
 

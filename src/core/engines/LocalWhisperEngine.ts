@@ -1,6 +1,7 @@
 /**
  * The local engine: one whisper.cpp model loaded once, a native pool of workers that share it.
- * Validation and policy live here; the addon only runs what it is given.
+ * Validation and policy live here; the addon runs what it is given, filling in whisper.cpp's own
+ * defaults (temperature steps, thresholds) for what it is not.
  */
 import { basename } from "node:path";
 

@@ -10,7 +10,8 @@ import pLimit, { type LimitFunction } from "p-limit";
 import type { CloudEndpoint, FleetConfig } from "../config";
 import { abortError, FleetError, type ErrorCode } from "../errors";
 import { runFfmpeg, stderrTail } from "../media/ffmpeg";
-import { realClock, retryAfterMs, sharedLimiter, type LimiterClock, type RateLimiter } from "../cloud/rateLimiter";
+import { cloudModel } from "../cloud/cloudModels";
+import { realClock, retryAfterMs, sharedLimiter, TOKENS_PER_AUDIO_SECOND, type LimiterClock, type RateLimiter } from "../cloud/rateLimiter";
 import type { ChunkTranscript, Segment } from "../types";
 import type { ChunkRequest, TranscriptionEngine } from "./engine";
 
@@ -31,6 +32,8 @@ export interface OpenAIEngineOptions {
   model: string;
   endpoints: CloudEndpoint[];
   requestsPerMinute: number;
+  /** Tokens-per-minute budget shared by every request to one endpoint (default: none). */
+  tokensPerMinute?: number;
   ffmpeg: string;
   /** Per-request timeout (ms). */
   timeoutMs?: number;
@@ -42,13 +45,10 @@ export function createCloudEngine(cloud: FleetConfig["cloud"], ffmpeg: string, t
     model: cloud.model,
     endpoints: cloud.endpoints,
     requestsPerMinute: cloud.requestsPerMinute,
+    tokensPerMinute: cloud.tokensPerMinute,
     ffmpeg,
     timeoutMs,
   });
-}
-
-function supportsTimestamps(model: string): boolean {
-  return !/gpt-4o/.test(model);
 }
 
 export class OpenAIEngine implements TranscriptionEngine {
@@ -71,7 +71,7 @@ export class OpenAIEngine implements TranscriptionEngine {
         // Our own retry loop honours Retry-After and the shared limiter; the SDK's must not stack on it.
         client: new OpenAI({ apiKey: config.apiKey ?? "not-needed", baseURL: config.baseURL, maxRetries: 0, timeout: options.timeoutMs ?? 300_000 }),
         limit: pLimit(config.concurrency),
-        limiter: sharedLimiter(label, options.requestsPerMinute),
+        limiter: sharedLimiter(label, options.requestsPerMinute, options.tokensPerMinute),
         active: 0,
         downUntil: 0,
         label: `${i}:${label}`,
@@ -94,8 +94,11 @@ export class OpenAIEngine implements TranscriptionEngine {
   async transcribeChunk(request: ChunkRequest): Promise<ChunkTranscript> {
     const { signal } = request;
     const started = Date.now();
+    request.onStep?.("encoding");
     const upload = await this.encode(request);
-    // Built once, before any rate-limit slot is taken, so the slot is spent on sending.
+    request.onProgress?.(10, 0);
+    // Encoded once, before any rate-limit slot is taken, so the slot is spent on sending; the SDK's
+    // file object is made afresh for every request (a body stream is read once).
     const file = () => toFile(upload, `chunk-${request.chunk.index}.mp3`, { type: "audio/mpeg" });
     // One request per call: the scheduler owns retries and backoff. The engine only routes around
     // an endpoint that does not answer at all, and pauses one that asked for a Retry-After.
@@ -104,19 +107,26 @@ export class OpenAIEngine implements TranscriptionEngine {
       if (signal.aborted) throw abortError();
       const endpoint = this.pick(failedEndpoints) ?? this.endpoints[0];
       try {
-        const upload = await file();
-        const body = await endpoint.limit(async () => {
+        const body = await file();
+        const answer = await endpoint.limit(async () => {
           endpoint.active++;
           try {
-            await endpoint.limiter.acquire(signal);
+            const estimate = Math.ceil((request.chunk.end - request.chunk.start) * TOKENS_PER_AUDIO_SECOND);
+            await endpoint.limiter.acquire(signal, estimate);
             this.requests.set(endpoint.label, (this.requests.get(endpoint.label) ?? 0) + 1);
             request.onStart?.(this.endpoints.indexOf(endpoint));
-            return await this.send(endpoint, upload, request);
+            // Upload and the server's work are one request: the SDK cannot tell them apart.
+            request.onStep?.("sent");
+            request.onProgress?.(20, 0);
+            const answer = await this.send(endpoint, body, request);
+            const used = (answer as { usage?: { total_tokens?: unknown } } | undefined)?.usage?.total_tokens;
+            if (typeof used === "number") endpoint.limiter.settle(estimate, used);
+            return answer;
           } finally {
             endpoint.active--;
           }
         });
-        return this.toTranscript(body, request, Date.now() - started);
+        return this.toTranscript(answer, request, Date.now() - started);
       } catch (error) {
         if (signal.aborted) throw abortError();
         const e = classify(error, this.model, endpoint.config.baseURL);
@@ -134,9 +144,9 @@ export class OpenAIEngine implements TranscriptionEngine {
     }
   }
 
-  private async send(endpoint: Endpoint, file: Awaited<ReturnType<typeof toFile>>, request: ChunkRequest): Promise<unknown> {
+  private send(endpoint: Endpoint, file: Awaited<ReturnType<typeof toFile>>, request: ChunkRequest): Promise<unknown> {
     const { options } = request;
-    const verbose = supportsTimestamps(this.model);
+    const verbose = cloudModel(this.model).timestamps;
     const params = {
       file,
       model: this.model,
@@ -144,6 +154,12 @@ export class OpenAIEngine implements TranscriptionEngine {
       ...(options.temperature !== undefined ? { temperature: options.temperature } : {}),
       response_format: verbose ? ("verbose_json" as const) : ("json" as const),
     };
+    return this.create(endpoint, params, request);
+  }
+
+  private create(endpoint: Endpoint, params: Record<string, unknown>, request: ChunkRequest): Promise<unknown> {
+    const { options } = request;
+    const verbose = cloudModel(this.model).timestamps;
     if (options.translate && this.model === "whisper-1") {
       return endpoint.client.audio.translations.create(params as never, { signal: request.signal });
     }

@@ -9,6 +9,8 @@ export interface DecodedAudio {
   duration: number;
 }
 
+export type ChunkStep = "encoding" | "sent";
+
 /** What the user asked for, engine-neutral. */
 export interface TranscribeOptions {
   language?: string; // "auto" or a code such as "en", "ko"
@@ -36,6 +38,8 @@ export interface ChunkRequest {
   /** Threads this chunk may use (local engines). */
   threads?: number;
   onProgress?: (percent: number, workerId: number) => void;
+  /** Engines whose work has visible steps (the cloud: encoding the upload, then the request in flight). */
+  onStep?: (step: ChunkStep) => void;
   onStart?: (workerId: number) => void;
 }
 

@@ -7,6 +7,7 @@ import { randomUUID } from "node:crypto";
 import { mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 
+import type { SerializedError } from "../errors";
 import type { Transcript } from "../types";
 
 export const HISTORY_SCHEMA = 1;
@@ -26,7 +27,7 @@ export interface HistoryEntry {
   overrides: Record<string, unknown>;
   progress?: string;
   transcript?: Transcript;
-  error?: { code: string; message: string; hint?: string };
+  error?: SerializedError;
 }
 
 export class HistoryStore {

@@ -82,6 +82,24 @@ export class EnergyMeter extends Transform {
   }
 }
 
+/** Bytes the decoded audio takes: 16 kHz × 4-byte floats, about 230 MB per hour. */
+const BYTES_PER_SECOND = SAMPLE_RATE * 4;
+
+/** A full temporary folder becomes DISK_FULL naming the folder and the space the file needs. */
+function diskError(error: unknown, folder: string, path: string, duration: number | undefined): unknown {
+  const code = (error as { code?: unknown } | undefined)?.code;
+  if (code !== "ENOSPC" && code !== "EDQUOT") return error;
+  const needMB = duration ? Math.ceil((duration * BYTES_PER_SECOND) / 1e6) : undefined;
+  return new FleetError(
+    "DISK_FULL",
+    `The temporary folder ${folder} ran out of space while decoding ${path}${needMB ? `, which needs about ${needMB} MB there` : ""}.`,
+    {
+      hint: "Free some space there, or point WHISPER_FLEET_TMPDIR at a folder on a disk with room.",
+      cause: error,
+    },
+  );
+}
+
 function clock(seconds: number): string {
   const s = Math.max(0, Math.floor(seconds));
   const h = Math.floor(s / 3600);
@@ -93,7 +111,10 @@ function clock(seconds: number): string {
 export async function decodeMedia(path: string, options: DecodeMediaOptions): Promise<DecodedMedia> {
   const started = Date.now();
   const probe = await probeMedia(options.ffmpeg, path, options.signal);
-  const dir = await mkdtemp(join(options.tempDir ?? tmpdir(), "whisper-fleet-"));
+  const root = options.tempDir ?? tmpdir();
+  const dir = await mkdtemp(join(root, "whisper-fleet-")).catch((error: unknown) => {
+    throw diskError(error, root, path, probe.duration);
+  });
   const dispose = () => rm(dir, { recursive: true, force: true });
   const out = join(dir, "audio.f32");
   let lastReport = 0;
@@ -163,7 +184,7 @@ export async function decodeMedia(path: string, options: DecodeMediaOptions): Pr
       }
     } catch (error) {
       if (options.signal?.aborted) throw abortError(error);
-      throw error;
+      throw diskError(error, root, path, probe.duration);
     } finally {
       options.signal?.removeEventListener("abort", onAbort);
       if (child.exitCode === null) child.kill("SIGKILL");

@@ -17,6 +17,8 @@ import { findCut, speechRegions, validatePlan, type ChunkPlan, type EnergyProfil
 export const WINDOW_SECONDS = 30;
 /** A cut inside a pause at least this long needs no overlap: no word straddles it. */
 export const PAUSE_SECONDS = 0.3;
+/** The narrowest overlap a cut inside speech gets when the full one does not fit the windows. */
+export const MIN_OVERLAP = 1.5;
 /** whisper.cpp runs another window only when more than a second is left: a chunk may exceed its windows by this much. */
 const WINDOW_GRACE = 0.8;
 /** Scheduling cost of a chunk besides its windows (mel, set-up), in windows: breaks ties towards fewer chunks. */
@@ -222,8 +224,12 @@ export function cutToShape(
     cut = Math.min(Math.max(cut, earliest), latest);
     let half = 0;
     if (pauseAround(quiet, cut) < PAUSE_SECONDS && overlap > 0) {
-      // Inside speech: the chunk keeps its windows and both sides hear the overlap.
-      half = overlap / 2;
+      // Inside speech: the chunk keeps its windows and both sides hear the overlap — narrowed (to
+      // no less than MIN_OVERLAP) when the full one would push the rest of the audio past its
+      // windows. whisper_full_parallel cuts with no overlap at all.
+      const restWindows = shape.windows.slice(k + 1).reduce((s, w) => s + w * WINDOW_SECONDS + WINDOW_GRACE, 0);
+      const room = (restWindows - (to - full)) / 2;
+      half = Math.min(overlap / 2, Math.max(MIN_OVERLAP / 2, room));
       cut = Math.max(cuts[k] + 1, Math.min(cut, full - half));
     }
     slack = Math.max(0, slack - (full - cut - half));

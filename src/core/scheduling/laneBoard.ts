@@ -35,6 +35,11 @@ export class LaneBoard {
     return lane;
   }
 
+  step(chunk: number, step: "encoding" | "sent"): void {
+    const r = this.running.get(chunk);
+    if (r) this.lanes[r.lane].step = step;
+  }
+
   progress(chunk: number, percent: number): void {
     const r = this.running.get(chunk);
     if (!r) return;

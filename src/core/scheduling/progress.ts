@@ -8,6 +8,8 @@ export interface WorkerLane {
   chunk?: number;
   percent: number;
   engine?: string;
+  /** What a cloud lane is doing: encoding the upload, or waiting for the request it sent. */
+  step?: "encoding" | "sent";
 }
 
 export type JobPhase = "probing" | "decoding" | "planning" | "loading" | "transcribing" | "stitching" | "done";
@@ -91,7 +93,8 @@ function bar(fraction: number, width: number): string {
 export function progressPanel(p: ProgressSnapshot, width = 24): string[] {
   const lines = p.workers.map((w) => {
     const what = w.state === "busy" || w.state === "retrying" ? `chunk ${String((w.chunk ?? 0) + 1).padStart(3)}/${p.chunks.total}` : w.state.padEnd(13);
-    return `Worker ${String(w.id + 1).padStart(2)} ${bar(w.percent / 100, width)} ${String(Math.round(w.percent)).padStart(3)}% ${what}${w.state === "retrying" ? " (retry)" : ""}`;
+    const step = w.step === "encoding" ? " · encoding" : w.step === "sent" ? " · sent, waiting" : "";
+    return `Worker ${String(w.id + 1).padStart(2)} ${bar(w.percent / 100, width)} ${String(Math.round(w.percent)).padStart(3)}% ${what}${w.state === "retrying" ? " (retry)" : ""}${step}`;
   });
   const overall = p.audio.total > 0 ? p.audio.done / p.audio.total : 0;
   lines.push(`Overall   ${bar(overall, width)} ${String(Math.round(overall * 100)).padStart(3)}% ${p.chunks.done}/${p.chunks.total} chunks`);

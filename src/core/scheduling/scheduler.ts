@@ -138,7 +138,7 @@ class Schedule {
   }
 
   async run(): Promise<ScheduleResult> {
-    if (this.engine.resize) await this.engine.resize(this.initial);
+    await this.startPool();
     this.emit(true);
     const outcomes = await Promise.allSettled(this.input.plan.map((chunk) => this.runChunk(chunk)));
     const aborted = outcomes.find((o) => o.status === "rejected");
@@ -160,6 +160,33 @@ class Schedule {
       wallMs: this.now() - this.started,
       engine: this.engine,
     };
+  }
+
+  /**
+   * Starts the pool at the sized count; a state that cannot be allocated (out of memory) shrinks
+   * the pool and the job goes on with fewer workers rather than failing.
+   */
+  private async startPool(): Promise<void> {
+    if (!this.engine.resize) return;
+    for (let n = this.initial; n >= 1; n--) {
+      try {
+        await this.engine.resize(n);
+        if (n < this.initial) {
+          this.fallbacks.push({
+            at: 0,
+            from: `${this.initial} workers`,
+            to: `${n} worker(s)`,
+            reason: "not enough memory for more whisper states",
+            chunks: [],
+          });
+          this.limit.concurrency = n;
+          this.adapter.bump();
+        }
+        return;
+      } catch (error) {
+        if (toFleetError(error).code !== "OUT_OF_MEMORY" || n === 1) throw error;
+      }
+    }
   }
 
   private async runChunk(chunk: PlannedChunk): Promise<void> {
@@ -236,6 +263,10 @@ class Schedule {
         onProgress: (percent) => {
           this.board.progress(chunk.index, percent);
           this.emit();
+        },
+        onStep: (step) => {
+          this.board.step(chunk.index, step);
+          this.emit(true);
         },
       };
       const transcript = await engine.transcribeChunk(request);

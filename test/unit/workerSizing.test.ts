@@ -1,0 +1,92 @@
+import { describe, expect, it } from "vitest";
+
+import { sizeWorkers, wishFromChunks } from "../../src/core/scheduling/workerSizing";
+
+const GB = 1e9;
+
+describe("worker sizing", () => {
+  it("follows the plan's chunk-count table", () => {
+    expect([1, 2, 3, 5, 6, 10, 11, 24, 40].map(wishFromChunks)).toEqual([1, 1, 3, 3, 5, 5, 6, 12, 20]);
+  });
+
+  it("clamps to MIN_WORKER..MAX_WORKER", () => {
+    const d = sizeWorkers({ chunks: 40, minWorkers: 1, maxWorkers: 10, engine: "local", backend: "gpu", cores: 10 });
+    expect(d.workers).toBe(10);
+    expect(d.steps.map((s) => s.rule)).toEqual(["chunks", "limits"]);
+    expect(sizeWorkers({ chunks: 1, minWorkers: 2, maxWorkers: 10, engine: "local", backend: "gpu", cores: 10 }).workers).toBe(1);
+  });
+
+  it("budgets shared weights once plus one state per worker, and shows the naive figure", () => {
+    // large-v3 on a 16 GB Mac with 8 GB available: the plan's 2.5 GB-per-worker budget allows 2.
+    const d = sizeWorkers({
+      chunks: 24,
+      minWorkers: 1,
+      maxWorkers: 10,
+      engine: "local",
+      backend: "gpu",
+      cores: 10,
+      availableBytes: 8 * GB,
+      weightsBytes: 3.1 * GB,
+      stateBytes: 0.3 * GB,
+    });
+    expect(d.wholeModelWorkers).toBe(1);
+    expect(d.sharedModelWorkers).toBe(8);
+    expect(d.workers).toBe(8);
+    expect(d.explanation).toMatch(/shared weights 3\.10 GB once \+ 0\.30 GB per worker → up to 8 \(a whole model per worker would allow only 1\)/);
+  });
+
+  it("never oversubscribes CPU cores, and splits threads between workers", () => {
+    const d = sizeWorkers({
+      chunks: 12,
+      minWorkers: 1,
+      maxWorkers: 10,
+      engine: "local",
+      backend: "cpu",
+      cores: 8,
+      availableBytes: 64 * GB,
+      weightsBytes: 0.2 * GB,
+      stateBytes: 0.1 * GB,
+    });
+    expect(d.workers).toBe(6);
+    expect(d.threadsPerWorker).toBe(1);
+    const two = sizeWorkers({ chunks: 4, minWorkers: 1, maxWorkers: 10, engine: "local", backend: "cpu", cores: 2 });
+    expect(two.workers).toBe(2);
+    expect(two.ceiling).toBe(2);
+    expect(two.steps.at(-1)!.rule).toBe("cores");
+  });
+
+  it("shrinks to one worker when memory is short, below MIN_WORKER if it must", () => {
+    const d = sizeWorkers({
+      chunks: 10,
+      minWorkers: 2,
+      maxWorkers: 10,
+      engine: "local",
+      backend: "gpu",
+      cores: 8,
+      availableBytes: 4 * GB,
+      weightsBytes: 3 * GB,
+      stateBytes: 0.5 * GB,
+    });
+    expect(d.workers).toBe(1);
+    expect(d.steps.map((s) => s.rule)).toContain("below-min");
+  });
+
+  it("sizes cloud engines by the rate limiter, not memory", () => {
+    const d = sizeWorkers({ chunks: 30, minWorkers: 1, maxWorkers: 10, engine: "cloud", cores: 2, cloudConcurrency: 4 });
+    expect(d.workers).toBe(4);
+    expect(d.steps.at(-1)!.rule).toBe("rate-limit");
+  });
+
+  it("on a CPU, decides by windows: one worker per core while each gets two windows or more", () => {
+    // 7 minutes = 2 chunks of 300 s: the chunk table alone said 1 worker; 14 windows keep 2 cores busy.
+    const seven = sizeWorkers({ chunks: 2, windows: 14, minWorkers: 1, maxWorkers: 10, engine: "local", backend: "cpu", cores: 2 });
+    expect(seven.workers).toBe(2);
+    expect(seven.threadsPerWorker).toBe(1);
+    expect(seven.steps[0].rule).toBe("windows");
+    // 45 s = 2 windows: one worker with both cores.
+    const short = sizeWorkers({ chunks: 1, windows: 2, minWorkers: 1, maxWorkers: 10, engine: "local", backend: "cpu", cores: 2 });
+    expect(short).toMatchObject({ workers: 1, threadsPerWorker: 2 });
+    // Eight cores, an hour: eight workers of one thread.
+    expect(sizeWorkers({ chunks: 12, windows: 120, minWorkers: 1, maxWorkers: 10, engine: "local", backend: "cpu", cores: 8 }).workers).toBe(8);
+  });
+});
