@@ -12,13 +12,14 @@ import { parseArgs } from "node:util";
 
 import { loadAddon } from "../bindings/loadAddon";
 import type { CostEstimate } from "../core/cloud/cloudModels";
-import { loadConfig, type ConfigSource } from "../core/config";
+import { loadConfig, type ConfigSource, type FleetConfig } from "../core/config";
 import { FleetError, toFleetError } from "../core/errors";
 import { FleetSession } from "../core/FleetSession";
 import { downloadModel, verifyModel } from "../core/models/downloader";
 import { catalogModel, MODEL_CATALOG, modelUrl } from "../core/models/catalog";
 import { listInstalled } from "../core/models/modelStore";
 import { formatTranscript, isOutputFormat, OUTPUT_FORMATS } from "../core/output/formats";
+import type { Transcript } from "../core/types";
 import { createProgressDisplay } from "./progressDisplay";
 import { ParagraphStream } from "./textStream";
 
@@ -165,51 +166,60 @@ async function transcribeCommand(args: string[], io: Io): Promise<number> {
   const targets = outputPaths(positionals, values.out, config.format);
   try {
     for (const [n, input] of positionals.entries()) {
-      const display = createProgressDisplay(io.stderr, values.quiet);
-      const target = targets[n];
-      // Plain text to standard output is written while the job runs, paragraph by paragraph.
-      const stream = !target && config.format === "txt" && !config.timestamps ? new ParagraphStream((text) => io.stdout.write(text)) : undefined;
-      try {
-        const transcript = await session.transcribeFile(resolve(input), {
-          signal: controller.signal,
-          onProgress: (s) => display.update(s),
-          onSegments: stream && ((segments) => stream.add(segments)),
-          confirmCost: values.yes ? undefined : (estimate) => confirmCost(estimate, io),
-        });
-        display.stop();
-        if (target) {
-          await mkdir(dirname(target), { recursive: true });
-          await writeFile(target, formatTranscript(transcript, config.format, { timestamps: config.timestamps }));
-        } else if (stream) {
-          stream.finish(transcript);
-        } else {
-          io.stdout.write(formatTranscript(transcript, config.format, { timestamps: config.timestamps }));
-        }
-        const m = transcript.metrics!;
-        if (!values.quiet) {
-          io.stderr.write(
-            `${basename(input)}: ${transcript.segments.length} segments, ${m.audioSeconds.toFixed(1)} s of audio in ${(m.wallMs / 1000).toFixed(1)} s (${m.realtimeFactor.toFixed(1)}x realtime) · ${transcript.engine} ${transcript.model} · ${m.workers.decision}${target ? ` → ${target}` : ""}\n`,
-          );
-          for (const f of transcript.fallbacks) io.stderr.write(`fallback: ${f.from} → ${f.to} (${f.reason})\n`);
-          for (const w of transcript.warnings ?? []) io.stderr.write(`warning: ${w}\n`);
-        }
-        if (transcript.gaps.length) {
-          for (const g of transcript.gaps) io.stderr.write(`gap ${g.start.toFixed(1)}–${g.end.toFixed(1)} s: ${g.code} ${g.reason}\n`);
-          exit = Math.max(exit, EXIT.partial);
-        }
-      } catch (error) {
-        display.stop();
-        const e = toFleetError(error);
-        if (e.code === "ABORTED") throw e;
-        io.stderr.write(`${basename(input)}: error ${e.code}: ${e.message}\n${e.hint ? `${e.hint}\n` : ""}`);
-        exit = positionals.length === 1 ? EXIT.failed : Math.max(exit, EXIT.failed);
-      }
+      const job = { session, input, target: targets[n], config, quiet: values.quiet === true, yes: values.yes === true, signal: controller.signal };
+      exit = Math.max(exit, await transcribeOne(job, io));
     }
   } finally {
     process.off("SIGINT", onSigint);
     await session.dispose();
   }
   return exit;
+}
+
+/** One input: transcribe, write where asked, report; returns its exit code (ABORTED is thrown). */
+async function transcribeOne(
+  job: { session: FleetSession; input: string; target?: string; config: FleetConfig; quiet: boolean; yes: boolean; signal: AbortSignal },
+  io: Io,
+): Promise<number> {
+  const { input, target, config } = job;
+  const display = createProgressDisplay(io.stderr, job.quiet);
+  // Plain text to standard output is written while the job runs, paragraph by paragraph.
+  const stream = !target && config.format === "txt" && !config.timestamps ? new ParagraphStream((text) => io.stdout.write(text)) : undefined;
+  try {
+    const transcript = await job.session.transcribeFile(resolve(input), {
+      signal: job.signal,
+      onProgress: (s) => display.update(s),
+      onSegments: stream && ((segments) => stream.add(segments)),
+      confirmCost: job.yes ? undefined : (estimate) => confirmCost(estimate, io),
+    });
+    display.stop();
+    if (target) {
+      await mkdir(dirname(target), { recursive: true });
+      await writeFile(target, formatTranscript(transcript, config.format, { timestamps: config.timestamps }));
+    } else if (stream) {
+      stream.finish(transcript);
+    } else {
+      io.stdout.write(formatTranscript(transcript, config.format, { timestamps: config.timestamps }));
+    }
+    if (!job.quiet) reportDone(transcript, input, target, io);
+    for (const g of transcript.gaps) io.stderr.write(`gap ${g.start.toFixed(1)}–${g.end.toFixed(1)} s: ${g.code} ${g.reason}\n`);
+    return transcript.gaps.length ? EXIT.partial : EXIT.ok;
+  } catch (error) {
+    display.stop();
+    const e = toFleetError(error);
+    if (e.code === "ABORTED") throw e;
+    io.stderr.write(`${basename(input)}: error ${e.code}: ${e.message}\n${e.hint ? `${e.hint}\n` : ""}`);
+    return EXIT.failed;
+  }
+}
+
+function reportDone(transcript: Transcript, input: string, target: string | undefined, io: Io): void {
+  const m = transcript.metrics!;
+  io.stderr.write(
+    `${basename(input)}: ${transcript.segments.length} segments, ${m.audioSeconds.toFixed(1)} s of audio in ${(m.wallMs / 1000).toFixed(1)} s (${m.realtimeFactor.toFixed(1)}x realtime) · ${transcript.engine} ${transcript.model} · ${m.workers.decision}${target ? ` → ${target}` : ""}\n`,
+  );
+  for (const f of transcript.fallbacks) io.stderr.write(`fallback: ${f.from} → ${f.to} (${f.reason})\n`);
+  for (const w of transcript.warnings ?? []) io.stderr.write(`warning: ${w}\n`);
 }
 
 /** The price notice before a long upload to api.openai.com: asked at a terminal, printed elsewhere. */

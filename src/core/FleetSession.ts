@@ -14,19 +14,19 @@ import { cloudModel, CONFIRM_ABOVE_SECONDS, estimateCost, type CostEstimate } fr
 import { LocalWhisperEngine } from "./engines/LocalWhisperEngine";
 import { createCloudEngine } from "./engines/OpenAIEngine";
 import { FleetError, throwIfAborted, toFleetError } from "./errors";
-import { decodeMedia } from "./media/decode";
+import { decodeMedia, type DecodedMedia } from "./media/decode";
 import { resolveFfmpeg, type FfmpegInfo } from "./media/ffmpeg";
 import { resolveModelPath } from "./models/modelStore";
-import { DEFAULT_PLAN, planChunks, quietThreshold, speechSecondsIn, type ChunkPlan } from "./planning/chunkPlan";
+import { DEFAULT_PLAN, planChunks, quietThreshold, speechSecondsIn } from "./planning/chunkPlan";
 import { planForWorkers, WINDOW_SECONDS } from "./planning/windowPlan";
 import type { ProgressSnapshot } from "./scheduling/progress";
 import { cacheKey, fileIdentity, ResumeCache } from "./scheduling/resumeCache";
-import { runSchedule } from "./scheduling/scheduler";
+import { runSchedule, type ScheduleResult } from "./scheduling/scheduler";
 import { machineKey, StatsStore, statsKey } from "./scheduling/statsStore";
 import { sizeWorkers, type SizingDecision } from "./scheduling/workerSizing";
 import { stitch } from "./stitching/stitch";
 import { StitchedPrefix } from "./stitching/stitchedPrefix";
-import type { FallbackRecord, JobMetrics, PlannedChunk, Segment, Transcript } from "./types";
+import type { ChunkTranscript, FallbackRecord, JobMetrics, PlannedChunk, Segment, Transcript } from "./types";
 
 export interface TranscribeFileOptions {
   signal?: AbortSignal;
@@ -138,6 +138,7 @@ export class FleetSession {
     }
   }
 
+  /** decode (while the model loads) → size → plan → schedule → stitch. */
   async transcribeFile(path: string, options: TranscribeFileOptions = {}): Promise<Transcript> {
     const config = { ...this.config, ...options.overrides };
     const { signal, onProgress } = options;
@@ -154,9 +155,71 @@ export class FleetSession {
     const report = (p: Partial<ProgressSnapshot>) => onProgress?.({ ...base, elapsedSeconds: (Date.now() - t0) / 1000, phase: "decoding", ...p });
     throwIfAborted(signal);
     report({ phase: "probing" });
+    const { media, engine, fallbacks } = await this.decodeWhileLoading(path, config, signal, report);
+    try {
+      const decodeMs = Date.now() - t0;
+      throwIfAborted(signal);
+      const planStarted = Date.now();
+      report({ phase: "planning" });
+      const planned = await this.planFile(path, engine, media, config, options.confirmCost);
+      const planMs = Date.now() - planStarted;
+      const { schedule, firstTextMs } = await this.scheduleFile(path, engine, media, planned, config, options, t0);
+      fallbacks.push(...schedule.fallbacks);
+      throwIfNothingTranscribed(planned.chunks, schedule.results, schedule.failures);
+
+      const stitchStarted = Date.now();
+      report({ phase: "stitching" });
+      const { segments, gaps } = stitch(planned.chunks, schedule.results, schedule.failures);
+      const stitchMs = Date.now() - stitchStarted;
+      if (schedule.engine.kind === "local" && config.autoAdjust) {
+        await new StatsStore(config.statsPath)
+          .remember(statsKey(machineKey(), schedule.engine.model, schedule.engine.name), { measured: schedule.measured, speed: schedule.speed })
+          .catch(() => undefined);
+      }
+      const wallMs = Date.now() - t0;
+      const metrics = jobMetrics({
+        wallMs,
+        decodeMs,
+        planMs,
+        stitchMs,
+        duration: media.duration,
+        chunks: planned.chunks.length,
+        schedule,
+        sizing: planned.sizing,
+        firstTextMs,
+      });
+      onProgress?.({
+        ...base,
+        phase: "done",
+        elapsedSeconds: wallMs / 1000,
+        chunks: { done: schedule.results.size, total: planned.chunks.length, failed: schedule.failures.size, cached: schedule.cached, running: 0 },
+        audio: { done: media.duration, total: media.duration },
+      });
+      const ffmpeg = this.ffmpegInfo();
+      return {
+        source: { path, duration: media.duration },
+        language: dominantLanguage(schedule.results.values()),
+        engine: schedule.engine.name,
+        model: schedule.engine.model,
+        precision: coarsestPrecision(schedule.results.values()),
+        segments,
+        gaps,
+        fallbacks,
+        metrics,
+        ffmpeg: { path: ffmpeg.path, source: ffmpeg.source },
+        ...(media.warnings.length ? { warnings: media.warnings } : {}),
+      };
+    } finally {
+      await media.dispose();
+    }
+  }
+
+  /**
+   * Decodes the file while the model loads; if no engine can run, decoding stops at once rather
+   * than after an hour-long file has been read.
+   */
+  private async decodeWhileLoading(path: string, config: FleetConfig, signal: AbortSignal | undefined, report: (p: Partial<ProgressSnapshot>) => void) {
     const ffmpeg = this.ffmpegInfo();
-    // The model loads while ffmpeg decodes; if no engine can run, decoding stops at once rather
-    // than after an hour-long file has been read.
     const fallbacks: FallbackRecord[] = [];
     const linked = new AbortController();
     const onAbort = () => linked.abort();
@@ -184,162 +247,100 @@ export class FleetSession {
     } finally {
       signal?.removeEventListener("abort", onAbort);
     }
-    try {
-      const decodeMs = Date.now() - t0;
-      report({ phase: "loading" });
-      const picked = await enginePick;
-      if (!picked) throw toFleetError(engineError);
-      const engine = this.hooks.decorateEngine ? this.hooks.decorateEngine(picked) : picked;
-      throwIfAborted(signal);
-
-      // The layout is decided first and the file is cut for it, so every worker finishes together.
-      const planStarted = Date.now();
-      report({ phase: "planning" });
-      const chunkSeconds = config.chunkSeconds ?? (engine.kind === "cloud" ? DEFAULT_PLAN.cloudChunkSeconds : DEFAULT_PLAN.localChunkSeconds);
-      const overlapSeconds = Math.min(config.overlapSeconds, chunkSeconds / 4);
-      const sizing = await this.size(engine, media.duration, chunkSeconds, config);
-      const identity = config.cache ? await fileIdentity(path) : "";
-      const cache = config.cache ? new ResumeCache({ dir: config.cacheDir }) : undefined;
-      const planKey = cacheKey({
-        file: identity,
-        chunk: { start: 0, end: media.duration },
-        engine: `plan:${engine.kind}`,
-        model: "",
-        options: {
-          chunkSeconds,
-          overlapSeconds,
-          skip: config.skipSilenceSeconds,
-          cap: engine.kind === "cloud" ? cloudModel(config.cloud.model).maxSeconds : 0,
-        },
-      });
-      // A file met before is cut as it was then, so its finished chunks are found again.
-      const stored = cache ? await cache.getPlan(planKey) : undefined;
-      const plan: ChunkPlan | { chunks: PlannedChunk[] } = stored
-        ? { chunks: stored }
-        : engine.kind === "local"
-          ? planForWorkers(media.duration, media.energy, {
-              chunkSeconds,
-              overlapSeconds,
-              skipSilenceSeconds: config.skipSilenceSeconds || undefined,
-              workers: sizing.workers,
-            })
-          : planChunks(media.duration, media.energy, {
-              chunkSeconds,
-              overlapSeconds,
-              maxChunkSeconds: cloudModel(config.cloud.model).maxSeconds,
-              skipSilenceSeconds: config.skipSilenceSeconds || undefined,
-            });
-      if (cache && !stored) await cache.putPlan(planKey, plan.chunks).catch(() => undefined);
-      await this.confirmCost(engine, plan.chunks, config, options.confirmCost);
-      const planMs = Date.now() - planStarted;
-      const threshold = media.energy ? quietThreshold(media.energy.rms) : 0;
-
-      const transcribeOptions: TranscribeOptions = {
-        language: config.language,
-        translate: config.translate,
-        prompt: config.prompt,
-        textContext: config.textContext,
-        vadModelPath: config.vadModelPath,
-      };
-      const stats = new StatsStore(config.statsPath);
-      const remembered = engine.kind === "local" && config.autoAdjust ? await stats.get(statsKey(machineKey(), engine.model, engine.name)) : undefined;
-      let firstTextMs: number | undefined;
-      const prefix = new StitchedPrefix(plan.chunks, (segments) => {
-        firstTextMs ??= Date.now() - t0;
-        options.onSegments?.(segments);
-      });
-
-      const schedule = await runSchedule({
-        file: path,
-        plan: plan.chunks,
-        audio: media,
-        options: transcribeOptions,
-        engine,
-        fallback: this.fallbackFor(engine, config),
-        initialWorkers: sizing.workers,
-        minWorkers: config.workers ?? config.minWorkers,
-        maxWorkers: sizing.ceiling,
-        cores: this.cores,
-        backend: sizing.backend,
-        autoAdjust: config.autoAdjust && config.workers === undefined,
-        knownThroughput: remembered?.layouts,
-        rememberedSpeed: remembered?.speed,
-        timeoutMs: config.timeoutSeconds * 1000,
-        maxAttempts: config.attempts,
-        cache: cache && {
-          store: cache,
-          keyFor: (chunk, e) => cacheKey({ file: identity, chunk, engine: e.name, model: e.model, options: { ...transcribeOptions } }),
-        },
-        signal,
-        onProgress,
-        onChunkResult: (r) => prefix.add(r),
-        memoryPressure: engine.kind === "local" ? (this.hooks.memoryPressure ?? memoryShortFromSystem) : undefined,
-        speechSeconds: (chunk) => speechSecondsIn(media.energy, chunk.ownStart, chunk.ownEnd, threshold),
-      });
-      fallbacks.push(...schedule.fallbacks);
-      throwIfNothingTranscribed(plan.chunks, schedule.results, schedule.failures);
-
-      const stitchStarted = Date.now();
-      report({ phase: "stitching" });
-      const { segments, gaps } = stitch(plan.chunks, schedule.results, schedule.failures);
-      const stitchMs = Date.now() - stitchStarted;
-
-      if (schedule.engine.kind === "local" && config.autoAdjust) {
-        await stats
-          .remember(statsKey(machineKey(), schedule.engine.model, schedule.engine.name), { measured: schedule.measured, speed: schedule.speed })
-          .catch(() => undefined);
-      }
-      const languages = new Map<string, number>();
-      for (const r of schedule.results.values()) if (r.language) languages.set(r.language, (languages.get(r.language) ?? 0) + (r.end - r.start));
-      const language = [...languages.entries()].sort((a, b) => b[1] - a[1])[0]?.[0];
-      const precisions = new Set([...schedule.results.values()].map((r) => r.precision));
-      const wallMs = Date.now() - t0;
-      const metrics: JobMetrics = {
-        wallMs,
-        decodeMs,
-        planMs,
-        transcribeMs: schedule.wallMs,
-        stitchMs,
-        audioSeconds: media.duration,
-        realtimeFactor: media.duration / Math.max(0.001, wallMs / 1000),
-        chunksPerMinute: (plan.chunks.length / Math.max(0.001, schedule.wallMs)) * 60000,
-        workers: {
-          initial: schedule.workers.initial,
-          max: schedule.workers.max,
-          final: schedule.workers.final,
-          threads: sizing.threadsPerWorker,
-          decision: sizing.explanation,
-          adaptation: schedule.adaptation.steps,
-        },
-        firstTextMs,
-        workerBusy: Object.fromEntries(schedule.laneBusyMs.map((ms, lane) => [String(lane + 1), Math.min(1, ms / Math.max(1, schedule.wallMs))])),
-        retries: schedule.retries,
-        cachedChunks: schedule.cached,
-        chunks: schedule.metrics,
-      };
-      onProgress?.({
-        ...base,
-        phase: "done",
-        elapsedSeconds: wallMs / 1000,
-        chunks: { done: schedule.results.size, total: plan.chunks.length, failed: schedule.failures.size, cached: schedule.cached, running: 0 },
-        audio: { done: media.duration, total: media.duration },
-      });
-      return {
-        source: { path, duration: media.duration },
-        language,
-        engine: schedule.engine.name,
-        model: schedule.engine.model,
-        precision: precisions.has("chunk") ? "chunk" : precisions.has("segment") ? "segment" : "word",
-        segments,
-        gaps,
-        fallbacks,
-        metrics,
-        ffmpeg: { path: ffmpeg.path, source: ffmpeg.source },
-        ...(media.warnings.length ? { warnings: media.warnings } : {}),
-      };
-    } finally {
+    report({ phase: "loading" });
+    const picked = await enginePick;
+    if (!picked) {
       await media.dispose();
+      throw toFleetError(engineError);
     }
+    const engine = this.hooks.decorateEngine ? this.hooks.decorateEngine(picked) : picked;
+    return { media, engine, fallbacks };
+  }
+
+  /**
+   * The layout is decided first and the file is cut for it, so every worker finishes together; a
+   * file met before is cut as it was then, so its finished chunks are found again.
+   */
+  private async planFile(path: string, engine: TranscriptionEngine, media: DecodedMedia, config: FleetConfig, confirm: TranscribeFileOptions["confirmCost"]) {
+    const chunkSeconds = config.chunkSeconds ?? (engine.kind === "cloud" ? DEFAULT_PLAN.cloudChunkSeconds : DEFAULT_PLAN.localChunkSeconds);
+    const overlapSeconds = Math.min(config.overlapSeconds, chunkSeconds / 4);
+    const skipSilenceSeconds = config.skipSilenceSeconds || undefined;
+    const sizing = await this.size(engine, media.duration, chunkSeconds, config);
+    const identity = config.cache ? await fileIdentity(path) : "";
+    const cache = config.cache ? new ResumeCache({ dir: config.cacheDir }) : undefined;
+    const cap = cloudModel(config.cloud.model).maxSeconds;
+    const planKey = cacheKey({
+      file: identity,
+      chunk: { start: 0, end: media.duration },
+      engine: `plan:${engine.kind}`,
+      model: "",
+      options: { chunkSeconds, overlapSeconds, skip: config.skipSilenceSeconds, cap: engine.kind === "cloud" ? cap : 0 },
+    });
+    const stored = cache ? await cache.getPlan(planKey) : undefined;
+    const chunks =
+      stored ??
+      (engine.kind === "local"
+        ? planForWorkers(media.duration, media.energy, { chunkSeconds, overlapSeconds, skipSilenceSeconds, workers: sizing.workers })
+        : planChunks(media.duration, media.energy, { chunkSeconds, overlapSeconds, maxChunkSeconds: cap, skipSilenceSeconds })
+      ).chunks;
+    if (cache && !stored) await cache.putPlan(planKey, chunks).catch(() => undefined);
+    await this.confirmCost(engine, chunks, config, confirm);
+    return { chunks, sizing, cache, identity };
+  }
+
+  private async scheduleFile(
+    path: string,
+    engine: TranscriptionEngine,
+    media: DecodedMedia,
+    planned: Awaited<ReturnType<FleetSession["planFile"]>>,
+    config: FleetConfig,
+    options: TranscribeFileOptions,
+    t0: number,
+  ) {
+    const { chunks, sizing, cache, identity } = planned;
+    const transcribeOptions: TranscribeOptions = {
+      language: config.language,
+      translate: config.translate,
+      prompt: config.prompt,
+      textContext: config.textContext,
+      vadModelPath: config.vadModelPath,
+    };
+    const remembered =
+      engine.kind === "local" && config.autoAdjust ? await new StatsStore(config.statsPath).get(statsKey(machineKey(), engine.model, engine.name)) : undefined;
+    const threshold = media.energy ? quietThreshold(media.energy.rms) : 0;
+    let firstTextMs: number | undefined;
+    const prefix = new StitchedPrefix(chunks, (segments) => {
+      firstTextMs ??= Date.now() - t0;
+      options.onSegments?.(segments);
+    });
+    const schedule = await runSchedule({
+      file: path,
+      plan: chunks,
+      audio: media,
+      options: transcribeOptions,
+      engine,
+      fallback: this.fallbackFor(engine, config),
+      initialWorkers: sizing.workers,
+      minWorkers: config.workers ?? config.minWorkers,
+      maxWorkers: sizing.ceiling,
+      cores: this.cores,
+      backend: sizing.backend,
+      autoAdjust: config.autoAdjust && config.workers === undefined,
+      knownThroughput: remembered?.layouts,
+      rememberedSpeed: remembered?.speed,
+      timeoutMs: config.timeoutSeconds * 1000,
+      maxAttempts: config.attempts,
+      cache: cache && {
+        store: cache,
+        keyFor: (chunk, e) => cacheKey({ file: identity, chunk, engine: e.name, model: e.model, options: { ...transcribeOptions } }),
+      },
+      signal: options.signal,
+      onProgress: options.onProgress,
+      onChunkResult: (r) => prefix.add(r),
+      memoryPressure: engine.kind === "local" ? (this.hooks.memoryPressure ?? memoryShortFromSystem) : undefined,
+      speechSeconds: (chunk) => speechSecondsIn(media.energy, chunk.ownStart, chunk.ownEnd, threshold),
+    });
+    return { schedule, firstTextMs };
   }
 
   /** The price of what would go to api.openai.com, confirmed before any upload. */
@@ -457,4 +458,53 @@ function throwIfNothingTranscribed(
     message: `No part of the file was transcribed (${failures.size} of ${chunks.length} chunk(s) failed). The first failure: ${failure.reason}`,
     details: { failedChunks: failures.size },
   });
+}
+
+/** The language spoken longest, by the chunks' own detection. */
+function dominantLanguage(results: Iterable<ChunkTranscript>): string | undefined {
+  const seconds = new Map<string, number>();
+  for (const r of results) if (r.language) seconds.set(r.language, (seconds.get(r.language) ?? 0) + (r.end - r.start));
+  return [...seconds.entries()].sort((a, b) => b[1] - a[1])[0]?.[0];
+}
+
+function coarsestPrecision(results: Iterable<ChunkTranscript>): Transcript["precision"] {
+  const precisions = new Set([...results].map((r) => r.precision));
+  return precisions.has("chunk") ? "chunk" : precisions.has("segment") ? "segment" : "word";
+}
+
+function jobMetrics(m: {
+  wallMs: number;
+  decodeMs: number;
+  planMs: number;
+  stitchMs: number;
+  duration: number;
+  chunks: number;
+  schedule: ScheduleResult;
+  sizing: SizingDecision;
+  firstTextMs?: number;
+}): JobMetrics {
+  const { schedule } = m;
+  return {
+    wallMs: m.wallMs,
+    decodeMs: m.decodeMs,
+    planMs: m.planMs,
+    transcribeMs: schedule.wallMs,
+    stitchMs: m.stitchMs,
+    audioSeconds: m.duration,
+    realtimeFactor: m.duration / Math.max(0.001, m.wallMs / 1000),
+    chunksPerMinute: (m.chunks / Math.max(0.001, schedule.wallMs)) * 60000,
+    workers: {
+      initial: schedule.workers.initial,
+      max: schedule.workers.max,
+      final: schedule.workers.final,
+      threads: m.sizing.threadsPerWorker,
+      decision: m.sizing.explanation,
+      adaptation: schedule.adaptation.steps,
+    },
+    firstTextMs: m.firstTextMs,
+    workerBusy: Object.fromEntries(schedule.laneBusyMs.map((ms, lane) => [String(lane + 1), Math.min(1, ms / Math.max(1, schedule.wallMs))])),
+    retries: schedule.retries,
+    cachedChunks: schedule.cached,
+    chunks: schedule.metrics,
+  };
 }

@@ -117,77 +117,93 @@ export async function checkModelFile(path: string): Promise<ModelCheck> {
   });
   try {
     const r = new Reader(handle, size, path);
-    const [magic] = await r.int32s(0, 1, "the magic number");
-    if (magic >>> 0 !== GGML_MAGIC) throw invalid(path, "it does not start with the ggml magic number");
-    const hp = await r.int32s(4, 11, "the hyperparameters");
-    const h: ModelHeader = {
-      nVocab: hp[0],
-      nAudioCtx: hp[1],
-      nAudioState: hp[2],
-      nAudioHead: hp[3],
-      nAudioLayer: hp[4],
-      nTextCtx: hp[5],
-      nTextState: hp[6],
-      nTextHead: hp[7],
-      nTextLayer: hp[8],
-      nMels: hp[9],
-      ftype: hp[10],
-    };
-    within(path, "n_vocab", h.nVocab, 1000, 100_000);
-    within(path, "n_audio_ctx", h.nAudioCtx, 1, 4096);
-    within(path, "n_audio_state", h.nAudioState, 64, 8192);
-    within(path, "n_audio_head", h.nAudioHead, 1, 128);
-    within(path, "n_audio_layer", h.nAudioLayer, 1, 128);
-    within(path, "n_text_ctx", h.nTextCtx, 1, 4096);
-    within(path, "n_text_state", h.nTextState, 64, 8192);
-    within(path, "n_text_head", h.nTextHead, 1, 128);
-    within(path, "n_text_layer", h.nTextLayer, 1, 128);
-    within(path, "n_mels", h.nMels, 1, 256);
-    if (h.nAudioState % h.nAudioHead !== 0 || h.nTextState % h.nTextHead !== 0) throw invalid(path, "the attention heads do not divide the model width");
-    if (!FTYPES.has(h.ftype % 1000) || h.ftype < 0) throw invalid(path, `ftype ${h.ftype} is not a type whisper.cpp knows`);
-
-    let at = 48;
-    const [nMel, nFft] = await r.int32s(at, 2, "the mel filter sizes");
-    within(path, "the mel filter count", nMel, 1, 256);
-    within(path, "the mel filter length", nFft, 1, 4096);
-    at += 8 + 4 * nMel * nFft;
-    const [nVocab] = await r.int32s(at, 1, "the vocabulary size");
-    within(path, "the vocabulary size", nVocab, 1, 200_000);
-    at += 4;
-    for (let i = 0; i < nVocab; i++) {
-      const [len] = await r.int32s(at, 1, `vocabulary entry ${i}`);
-      within(path, `the length of vocabulary entry ${i}`, len, 0, 1024);
-      at += 4 + len;
-    }
-    if (at > size) throw invalid(path, `the vocabulary ends at byte ${fmt(at)} but the file has ${fmt(size)} bytes`);
-
-    const names = new Set<string>();
-    while (at < size) {
-      const [nDims, nameLength, type] = await r.int32s(at, 3, `the header of tensor ${names.size + 1}`);
-      within(path, `tensor ${names.size + 1}'s dimension count`, nDims, 1, 4);
-      within(path, `tensor ${names.size + 1}'s name length`, nameLength, 1, 256);
-      const sizes = TYPE_SIZES[type];
-      if (!sizes) throw invalid(path, `tensor ${names.size + 1} has unknown type ${type}`);
-      const dims = await r.int32s(at + 12, nDims, `the dimensions of tensor ${names.size + 1}`);
-      const name = (await r.bytes(at + 12 + 4 * nDims, nameLength, `the name of tensor ${names.size + 1}`)).toString("latin1");
-      if (!/^[\x21-\x7e]+$/.test(name)) throw invalid(path, `tensor ${names.size + 1} has a garbled name`);
-      if (names.has(name)) throw invalid(path, `tensor ${name} appears twice`);
-      let elements = 1;
-      for (const d of dims) {
-        within(path, `a dimension of tensor ${name}`, d, 1, 1 << 24);
-        elements *= d;
-      }
-      if (dims[0] % sizes[1] !== 0) throw invalid(path, `tensor ${name} has rows of ${dims[0]} values, not whole blocks of ${sizes[1]}`);
-      const start = at + 12 + 4 * nDims + nameLength;
-      const end = start + (elements / sizes[1]) * sizes[0];
-      if (end > size) throw invalid(path, `tensor ${name} ends at byte ${fmt(end)} but the file has ${fmt(size)} bytes`);
-      names.add(name);
-      at = end;
-    }
+    const h = await readHeader(r, path);
+    const tensorsAt = await skipFiltersAndVocabulary(r, path);
+    const tensors = await checkTensorTable(r, path, tensorsAt);
     const expected = expectedTensorCount(h);
-    if (names.size !== expected) throw invalid(path, `it holds ${names.size} tensors where these hyperparameters need ${expected}`);
-    return { header: h, tensors: names.size, bytes: size };
+    if (tensors !== expected) throw invalid(path, `it holds ${tensors} tensors where these hyperparameters need ${expected}`);
+    return { header: h, tensors, bytes: size };
   } finally {
     await handle.close();
   }
+}
+
+async function readHeader(r: Reader, path: string): Promise<ModelHeader> {
+  const [magic] = await r.int32s(0, 1, "the magic number");
+  if (magic >>> 0 !== GGML_MAGIC) throw invalid(path, "it does not start with the ggml magic number");
+  const hp = await r.int32s(4, 11, "the hyperparameters");
+  const h: ModelHeader = {
+    nVocab: hp[0],
+    nAudioCtx: hp[1],
+    nAudioState: hp[2],
+    nAudioHead: hp[3],
+    nAudioLayer: hp[4],
+    nTextCtx: hp[5],
+    nTextState: hp[6],
+    nTextHead: hp[7],
+    nTextLayer: hp[8],
+    nMels: hp[9],
+    ftype: hp[10],
+  };
+  within(path, "n_vocab", h.nVocab, 1000, 100_000);
+  within(path, "n_audio_ctx", h.nAudioCtx, 1, 4096);
+  within(path, "n_audio_state", h.nAudioState, 64, 8192);
+  within(path, "n_audio_head", h.nAudioHead, 1, 128);
+  within(path, "n_audio_layer", h.nAudioLayer, 1, 128);
+  within(path, "n_text_ctx", h.nTextCtx, 1, 4096);
+  within(path, "n_text_state", h.nTextState, 64, 8192);
+  within(path, "n_text_head", h.nTextHead, 1, 128);
+  within(path, "n_text_layer", h.nTextLayer, 1, 128);
+  within(path, "n_mels", h.nMels, 1, 256);
+  if (h.nAudioState % h.nAudioHead !== 0 || h.nTextState % h.nTextHead !== 0) throw invalid(path, "the attention heads do not divide the model width");
+  if (!FTYPES.has(h.ftype % 1000) || h.ftype < 0) throw invalid(path, `ftype ${h.ftype} is not a type whisper.cpp knows`);
+  return h;
+}
+
+/** Walks the mel filters and the vocabulary; returns where the tensor table starts. */
+async function skipFiltersAndVocabulary(r: Reader, path: string): Promise<number> {
+  let at = 48;
+  const [nMel, nFft] = await r.int32s(at, 2, "the mel filter sizes");
+  within(path, "the mel filter count", nMel, 1, 256);
+  within(path, "the mel filter length", nFft, 1, 4096);
+  at += 8 + 4 * nMel * nFft;
+  const [nVocab] = await r.int32s(at, 1, "the vocabulary size");
+  within(path, "the vocabulary size", nVocab, 1, 200_000);
+  at += 4;
+  for (let i = 0; i < nVocab; i++) {
+    const [len] = await r.int32s(at, 1, `vocabulary entry ${i}`);
+    within(path, `the length of vocabulary entry ${i}`, len, 0, 1024);
+    at += 4 + len;
+  }
+  if (at > r.size) throw invalid(path, `the vocabulary ends at byte ${fmt(at)} but the file has ${fmt(r.size)} bytes`);
+  return at;
+}
+
+/** Reads every tensor header and checks its bytes lie inside the file; returns the tensor count. */
+async function checkTensorTable(r: Reader, path: string, from: number): Promise<number> {
+  const names = new Set<string>();
+  let at = from;
+  while (at < r.size) {
+    const n = names.size + 1;
+    const [nDims, nameLength, type] = await r.int32s(at, 3, `the header of tensor ${n}`);
+    within(path, `tensor ${n}'s dimension count`, nDims, 1, 4);
+    within(path, `tensor ${n}'s name length`, nameLength, 1, 256);
+    const sizes = TYPE_SIZES[type];
+    if (!sizes) throw invalid(path, `tensor ${n} has unknown type ${type}`);
+    const dims = await r.int32s(at + 12, nDims, `the dimensions of tensor ${n}`);
+    const name = (await r.bytes(at + 12 + 4 * nDims, nameLength, `the name of tensor ${n}`)).toString("latin1");
+    if (!/^[\x21-\x7e]+$/.test(name)) throw invalid(path, `tensor ${n} has a garbled name`);
+    if (names.has(name)) throw invalid(path, `tensor ${name} appears twice`);
+    let elements = 1;
+    for (const d of dims) {
+      within(path, `a dimension of tensor ${name}`, d, 1, 1 << 24);
+      elements *= d;
+    }
+    if (dims[0] % sizes[1] !== 0) throw invalid(path, `tensor ${name} has rows of ${dims[0]} values, not whole blocks of ${sizes[1]}`);
+    const end = at + 12 + 4 * nDims + nameLength + (elements / sizes[1]) * sizes[0];
+    if (end > r.size) throw invalid(path, `tensor ${name} ends at byte ${fmt(end)} but the file has ${fmt(r.size)} bytes`);
+    names.add(name);
+    at = end;
+  }
+  return names.size;
 }

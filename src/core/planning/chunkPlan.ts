@@ -131,6 +131,11 @@ export function validatePlan(duration: number, o: PlanOptions): void {
     throw new RangeError(`Expected maxChunkSeconds >= 10 s plus the overlap but received ${o.maxChunkSeconds}`);
 }
 
+/** The chunk that owns [ownStart, ownEnd) and also hears `before` and `after` seconds around it. */
+export function plannedChunk(index: number, ownStart: number, ownEnd: number, before: number, after: number): PlannedChunk {
+  return { index, start: ownStart - before, end: ownEnd + after, overlapBefore: before, overlapAfter: after, ownStart, ownEnd };
+}
+
 /** The stretches to transcribe: the file minus skipped long silences (when asked for). */
 export function speechRegions(duration: number, energy: EnergyProfile | undefined, skipSilenceSeconds?: number) {
   const threshold = energy ? quietThreshold(energy.rms) : 0;
@@ -173,15 +178,7 @@ export function planChunks(duration: number, energy: EnergyProfile | undefined, 
     for (let k = 0; k < n; k++) {
       const before = k > 0 ? Math.min(overlap / 2, cuts[k] - region.start) : 0;
       const after = k < n - 1 ? Math.min(overlap / 2, region.end - cuts[k + 1]) : 0;
-      chunks.push({
-        index: chunks.length,
-        start: cuts[k] - before,
-        end: cuts[k + 1] + after,
-        overlapBefore: before,
-        overlapAfter: after,
-        ownStart: cuts[k],
-        ownEnd: cuts[k + 1],
-      });
+      chunks.push(plannedChunk(chunks.length, cuts[k], cuts[k + 1], before, after));
     }
   }
   return { duration, chunks, skipped, threshold };

@@ -11,7 +11,7 @@
  * keeping the one with the smallest makespan, then the earliest first text, then the fewest chunks.
  */
 import type { PlannedChunk } from "../types";
-import { findCut, speechRegions, validatePlan, type ChunkPlan, type EnergyProfile, type PlanOptions } from "./chunkPlan";
+import { findCut, plannedChunk, speechRegions, validatePlan, type ChunkPlan, type EnergyProfile, type PlanOptions } from "./chunkPlan";
 
 /** whisper's window: 1500 encoder frames × 20 ms. */
 export const WINDOW_SECONDS = 30;
@@ -241,15 +241,7 @@ export function cutToShape(
   return shape.windows.map((_, k) => {
     const before = Math.min(halves[k], cuts[k] - from);
     const after = Math.min(halves[k + 1], to - cuts[k + 1]);
-    return {
-      index: firstIndex + k,
-      start: cuts[k] - before,
-      end: cuts[k + 1] + after,
-      overlapBefore: before,
-      overlapAfter: after,
-      ownStart: cuts[k],
-      ownEnd: cuts[k + 1],
-    };
+    return plannedChunk(firstIndex + k, cuts[k], cuts[k + 1], before, after);
   });
 }
 
