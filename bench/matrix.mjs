@@ -66,7 +66,16 @@ export async function runMatrix({ root, shared, ffmpeg, cli, fleet, args }) {
         WHISPER_FLEET_HOME: home,
       });
       const m = JSON.parse(readFileSync(out, "utf8")).metrics;
-      return { ...r, chunks: m.chunks.length, workers: m.workers.initial, threads: m.workers.threads, firstTextMs: m.firstTextMs, decision: m.workers.decision };
+      return {
+        ...r,
+        chunks: m.chunks.length,
+        workers: m.workers.initial,
+        threads: m.workers.threads,
+        finalWorkers: m.workers.final,
+        adaptation: m.workers.adaptation,
+        firstTextMs: m.firstTextMs,
+        decision: m.workers.decision,
+      };
     });
     const d = row.designs;
     const best = Math.min(d["cli-t"].wallMs, d["cli-p"].wallMs);
@@ -113,5 +122,5 @@ function formatRow(r) {
 
 function tableRow(r) {
   const d = r.designs;
-  return `| ${r.minutes} min | ${s(d["cli-t"].wallMs)} | ${s(d["cli-p"].wallMs)} | ${s(d["cli-p-nt"].wallMs)} | ${s(d.fleet.wallMs)} | ${d.fleet.workers}×${d.fleet.threads} | ${d.fleet.chunks} | ${d.fleet.firstTextMs ? s(d.fleet.firstTextMs) : "—"} | ${r.ratio.toFixed(3)} | ${r.ratioTextOnly.toFixed(3)} | ${r.rssOverP >= 0 ? "+" : ""}${r.rssOverP.toFixed(0)} MiB |`;
+  return `| ${r.minutes} min | ${s(d["cli-t"].wallMs)} | ${s(d["cli-p"].wallMs)} | ${s(d["cli-p-nt"].wallMs)} | ${s(d.fleet.wallMs)} | ${d.fleet.workers}×${d.fleet.threads}${d.fleet.finalWorkers !== d.fleet.workers ? ` → ${d.fleet.finalWorkers}` : ""} | ${d.fleet.chunks} | ${d.fleet.firstTextMs ? s(d.fleet.firstTextMs) : "—"} | ${r.ratio.toFixed(3)} | ${r.ratioTextOnly.toFixed(3)} | ${r.rssOverP >= 0 ? "+" : ""}${r.rssOverP.toFixed(0)} MiB |`;
 }
