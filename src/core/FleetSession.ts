@@ -22,7 +22,7 @@ import { planForWorkers, WINDOW_SECONDS } from "./planning/windowPlan";
 import type { ProgressSnapshot } from "./scheduling/progress";
 import { cacheKey, fileIdentity, ResumeCache } from "./scheduling/resumeCache";
 import { runSchedule, type ScheduleResult } from "./scheduling/scheduler";
-import { machineKey, StatsStore, statsKey } from "./scheduling/statsStore";
+import { machineKey, StatsStore, statsKey, type StatsEntry } from "./scheduling/statsStore";
 import { sizeWorkers, type SizingDecision } from "./scheduling/workerSizing";
 import { stitch } from "./stitching/stitch";
 import { StitchedPrefix } from "./stitching/stitchedPrefix";
@@ -265,7 +265,11 @@ export class FleetSession {
     const chunkSeconds = config.chunkSeconds ?? (engine.kind === "cloud" ? DEFAULT_PLAN.cloudChunkSeconds : DEFAULT_PLAN.localChunkSeconds);
     const overlapSeconds = Math.min(config.overlapSeconds, chunkSeconds / 4);
     const skipSilenceSeconds = config.skipSilenceSeconds || undefined;
-    const sizing = await this.size(engine, media.duration, chunkSeconds, config);
+    // What earlier jobs measured on this machine + model, read once: the start layout, the
+    // layouts not worth exploring again, and a speed for the first deadlines.
+    const remembered =
+      engine.kind === "local" && config.autoAdjust ? await new StatsStore(config.statsPath).get(statsKey(machineKey(), engine.model, engine.name)) : undefined;
+    const sizing = await this.size(engine, media.duration, chunkSeconds, config, remembered);
     const identity = config.cache ? await fileIdentity(path) : "";
     const cache = config.cache ? new ResumeCache({ dir: config.cacheDir }) : undefined;
     const cap = cloudModel(config.cloud.model).maxSeconds;
@@ -285,7 +289,7 @@ export class FleetSession {
       ).chunks;
     if (cache && !stored) await cache.putPlan(planKey, chunks).catch(() => undefined);
     await this.confirmCost(engine, chunks, config, confirm);
-    return { chunks, sizing, cache, identity };
+    return { chunks, sizing, cache, identity, remembered };
   }
 
   private async scheduleFile(
@@ -297,7 +301,7 @@ export class FleetSession {
     options: TranscribeFileOptions,
     t0: number,
   ) {
-    const { chunks, sizing, cache, identity } = planned;
+    const { chunks, sizing, cache, identity, remembered } = planned;
     const transcribeOptions: TranscribeOptions = {
       language: config.language,
       translate: config.translate,
@@ -305,8 +309,6 @@ export class FleetSession {
       textContext: config.textContext,
       vadModelPath: config.vadModelPath,
     };
-    const remembered =
-      engine.kind === "local" && config.autoAdjust ? await new StatsStore(config.statsPath).get(statsKey(machineKey(), engine.model, engine.name)) : undefined;
     const threshold = media.energy ? quietThreshold(media.energy.rms) : 0;
     let firstTextMs: number | undefined;
     const prefix = new StitchedPrefix(chunks, (segments) => {
@@ -370,6 +372,7 @@ export class FleetSession {
     duration: number,
     chunkSeconds: number,
     config: FleetConfig,
+    remembered: StatsEntry | undefined,
   ): Promise<SizingDecision & { backend: "cpu" | "gpu" }> {
     const local = engine.kind === "local" && this.local ? await this.local.engine : undefined;
     const backend = local?.usesGpu() ? "gpu" : "cpu";
@@ -401,7 +404,6 @@ export class FleetSession {
     if (!local)
       return { backend, ...sizeWorkers({ chunks, windows, minWorkers: config.minWorkers, maxWorkers: config.maxWorkers, engine: "local", cores: this.cores }) };
     const memory = local.memory();
-    const remembered = config.autoAdjust ? (await new StatsStore(config.statsPath).get(statsKey(machineKey(), local.model, local.name)))?.workers : undefined;
     return {
       backend,
       ...sizeWorkers({
@@ -415,7 +417,7 @@ export class FleetSession {
         availableBytes: await (this.hooks.availableMemory ?? availableMemoryFromSystem)(),
         weightsBytes: memory.weightsBytes,
         stateBytes: memory.stateBytes,
-        remembered,
+        remembered: remembered?.workers,
       }),
     };
   }

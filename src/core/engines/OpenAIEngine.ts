@@ -154,12 +154,6 @@ export class OpenAIEngine implements TranscriptionEngine {
       ...(options.temperature !== undefined ? { temperature: options.temperature } : {}),
       response_format: verbose ? ("verbose_json" as const) : ("json" as const),
     };
-    return this.create(endpoint, params, request);
-  }
-
-  private create(endpoint: Endpoint, params: Record<string, unknown>, request: ChunkRequest): Promise<unknown> {
-    const { options } = request;
-    const verbose = cloudModel(this.model).timestamps;
     if (options.translate && this.model === "whisper-1") {
       return endpoint.client.audio.translations.create(params as never, { signal: request.signal });
     }

@@ -216,8 +216,9 @@ export function cutToShape(
   for (let k = 0; k < n - 1; k++) {
     const chunkStart = cuts[k] - halves[k];
     const full = chunkStart + shape.windows[k] * WINDOW_SECONDS + WINDOW_GRACE;
-    // What the chunks after this one hold, if every one of their cuts needs the overlap.
-    const rest = shape.windows.slice(k + 1).reduce((s, w) => s + w * WINDOW_SECONDS + WINDOW_GRACE, 0) - (n - k - 2) * overlap;
+    // What the chunks after this one hold without overlaps, and if every one of their cuts needs it.
+    const restWindows = shape.windows.slice(k + 1).reduce((s, w) => s + w * WINDOW_SECONDS + WINDOW_GRACE, 0);
+    const rest = restWindows - (n - k - 2) * overlap;
     const latest = Math.min(full, to - 1);
     const earliest = Math.max(cuts[k] + 1, latest - Math.min(searchSeconds, slack), to - rest);
     let cut = earliest >= latest ? latest : findCut(quiet.energy, quiet.smoothed, quiet.threshold, earliest, latest, latest);
@@ -227,7 +228,6 @@ export function cutToShape(
       // Inside speech: the chunk keeps its windows and both sides hear the overlap — narrowed (to
       // no less than MIN_OVERLAP) when the full one would push the rest of the audio past its
       // windows. whisper_full_parallel cuts with no overlap at all.
-      const restWindows = shape.windows.slice(k + 1).reduce((s, w) => s + w * WINDOW_SECONDS + WINDOW_GRACE, 0);
       const room = (restWindows - (to - full)) / 2;
       half = Math.min(overlap / 2, Math.max(MIN_OVERLAP / 2, room));
       cut = Math.max(cuts[k] + 1, Math.min(cut, full - half));
