@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 
 import { planChunks, quietThreshold } from "../../src/core/planning/chunkPlan";
+import { expectTiling } from "../support/planAssertions";
 
 const FRAME = 0.02;
 
@@ -16,19 +17,6 @@ function energyMap(seconds: number, silences: [number, number][], seed = 1): { f
     rms[i] = quiet ? 0.002 + 0.001 * rand() : i % 17 === 0 ? 0.02 : 0.2 + 0.1 * rand();
   }
   return { frameSeconds: FRAME, rms };
-}
-
-function expectTiling(plan: ReturnType<typeof planChunks>, duration: number) {
-  const pieces = [...plan.chunks.map((c) => [c.ownStart, c.ownEnd]), ...plan.skipped.map((s) => [s.start, s.end])].sort((a, b) => a[0] - b[0]);
-  expect(pieces[0][0]).toBe(0);
-  for (let i = 1; i < pieces.length; i++) expect(pieces[i][0]).toBeCloseTo(pieces[i - 1][1], 9);
-  expect(pieces.at(-1)![1]).toBeCloseTo(duration, 9);
-  for (const c of plan.chunks) {
-    expect(c.start).toBeCloseTo(c.ownStart - c.overlapBefore, 9);
-    expect(c.end).toBeCloseTo(c.ownEnd + c.overlapAfter, 9);
-    expect(c.start).toBeGreaterThanOrEqual(0);
-    expect(c.end).toBeLessThanOrEqual(duration + 1e-9);
-  }
 }
 
 describe("planChunks", () => {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 
 import { planForWorkers, shapeWindows, simulate, soloSpeedup, windowsFor, WINDOW_SECONDS } from "../../src/core/planning/windowPlan";
+import { expectTiling } from "../support/planAssertions";
 
 const FRAME = 0.02;
 
@@ -26,18 +27,6 @@ function regularPauses(seconds: number, every: number): [number, number][] {
 
 function windowsOf(plan: ReturnType<typeof planForWorkers>): number[] {
   return plan.chunks.map((c) => windowsFor(c.end - c.start));
-}
-
-function expectTiling(plan: ReturnType<typeof planForWorkers>, duration: number) {
-  expect(plan.chunks[0].ownStart).toBe(0);
-  expect(plan.chunks.at(-1)!.ownEnd).toBeCloseTo(duration, 9);
-  for (let i = 1; i < plan.chunks.length; i++) expect(plan.chunks[i].ownStart).toBeCloseTo(plan.chunks[i - 1].ownEnd, 9);
-  for (const c of plan.chunks) {
-    expect(c.start).toBeCloseTo(c.ownStart - c.overlapBefore, 9);
-    expect(c.end).toBeCloseTo(c.ownEnd + c.overlapAfter, 9);
-    expect(c.start).toBeGreaterThanOrEqual(0);
-    expect(c.end).toBeLessThanOrEqual(duration + 1e-9);
-  }
 }
 
 describe("window plan", () => {
