@@ -29,6 +29,12 @@ echo "build took $(( $(date +%s) - start )) s"
 case "$task" in
   demo) npm run demo ;;
   test)
+    # The real-recognizer tests (test/e2e/quality.test.ts) need Debian's PocketSphinx; elsewhere they are skipped.
+    if ! command -v pocketsphinx_batch >/dev/null && command -v apt-get >/dev/null; then
+      echo "installing pocketsphinx pocketsphinx-en-us (real-recognizer tests)"
+      as_root=""; [ "$(id -u)" -eq 0 ] || as_root="sudo"
+      $as_root apt-get install -y -qq pocketsphinx pocketsphinx-en-us >/dev/null || $as_root sh -c 'apt-get update -qq && apt-get install -y -qq pocketsphinx pocketsphinx-en-us' >/dev/null
+    fi
     npm run build:whisper-tools # whisper.cpp's whisper-cli and whisper-server, for tests and benchmarks
     npm run build:raycast       # Raycast's own build of the extension (offline)
     npm test

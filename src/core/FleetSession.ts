@@ -265,6 +265,7 @@ export class FleetSession {
     const chunkSeconds = config.chunkSeconds ?? (engine.kind === "cloud" ? DEFAULT_PLAN.cloudChunkSeconds : DEFAULT_PLAN.localChunkSeconds);
     const overlapSeconds = Math.min(config.overlapSeconds, chunkSeconds / 4);
     const skipSilenceSeconds = config.skipSilenceSeconds || undefined;
+    const searchSeconds = config.cutSearchSeconds;
     // What earlier jobs measured on this machine + model, read once: the start layout, the
     // layouts not worth exploring again, and a speed for the first deadlines.
     const remembered =
@@ -278,14 +279,14 @@ export class FleetSession {
       chunk: { start: 0, end: media.duration },
       engine: `plan:${engine.kind}`,
       model: "",
-      options: { chunkSeconds, overlapSeconds, skip: config.skipSilenceSeconds, cap: engine.kind === "cloud" ? cap : 0 },
+      options: { chunkSeconds, overlapSeconds, skip: config.skipSilenceSeconds, cap: engine.kind === "cloud" ? cap : 0, search: config.cutSearchSeconds },
     });
     const stored = cache ? await cache.getPlan(planKey) : undefined;
     const chunks =
       stored ??
       (engine.kind === "local"
-        ? planForWorkers(media.duration, media.energy, { chunkSeconds, overlapSeconds, skipSilenceSeconds, workers: sizing.workers })
-        : planChunks(media.duration, media.energy, { chunkSeconds, overlapSeconds, maxChunkSeconds: cap, skipSilenceSeconds })
+        ? planForWorkers(media.duration, media.energy, { chunkSeconds, overlapSeconds, skipSilenceSeconds, searchSeconds, workers: sizing.workers })
+        : planChunks(media.duration, media.energy, { chunkSeconds, overlapSeconds, maxChunkSeconds: cap, skipSilenceSeconds, searchSeconds })
       ).chunks;
     if (cache && !stored) await cache.putPlan(planKey, chunks).catch(() => undefined);
     await this.confirmCost(engine, chunks, config, confirm);

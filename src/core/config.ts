@@ -34,6 +34,8 @@ export interface FleetConfig {
   /** Target chunk length; default 300 s local, 600 s cloud. */
   chunkSeconds?: number;
   overlapSeconds: number;
+  /** How far a cut may move from its target to find a pause (WHISPER_FLEET_CUT_SEARCH; 0: fixed cuts; default: the planner's). */
+  cutSearchSeconds?: number;
   timeoutSeconds: number;
   /** Attempts per chunk, on any engine (WHISPER_FLEET_ATTEMPTS); the scheduler owns every retry. */
   attempts: number;
@@ -143,7 +145,7 @@ export function loadConfig(...sources: ConfigSource[]): FleetConfig {
   const minWorkers = int(src, "MIN_WORKER", 1, 1, 64);
   const maxWorkers = int(src, "MAX_WORKER", 10, 1, 64);
   if (maxWorkers < minWorkers) fail("MAX_WORKER", maxWorkers, `at least MIN_WORKER (${minWorkers})`);
-  const chunkSeconds = num(src, "CHUNK_SECONDS", undefined, 30, 7200);
+  const chunkSeconds = num(src, "CHUNK_SECONDS", undefined, 10, 7200);
   const overlapSeconds = num(src, "CHUNK_OVERLAP", 5, 0, 60)!;
   if (chunkSeconds !== undefined && overlapSeconds > chunkSeconds / 4) fail("CHUNK_OVERLAP", overlapSeconds, "at most a quarter of CHUNK_SECONDS");
   const language = (str(src, "WHISPER_FLEET_LANGUAGE") ?? "auto").toLowerCase();
@@ -164,6 +166,7 @@ export function loadConfig(...sources: ConfigSource[]): FleetConfig {
     workers,
     chunkSeconds,
     overlapSeconds,
+    cutSearchSeconds: num(src, "WHISPER_FLEET_CUT_SEARCH", undefined, 0, 120),
     timeoutSeconds: int(src, "WORKER_TIMEOUT", 300, 1, 86400),
     attempts: int(src, "WHISPER_FLEET_ATTEMPTS", 3, 1, 10),
     autoAdjust: bool(src, "AUTO_ADJUST", true),

@@ -116,6 +116,38 @@ describe("stitch", () => {
     expectOrdered(segments);
   });
 
+  it("pairs a word with its twin at the same time, not with a repeat the other chunk heard (PocketSphinx on LJ001, cut at 240.84 s)", () => {
+    // Chunk A heard "completely broken and far less"; chunk B "completely world and and far less":
+    // A's "and" is B's second one. Pairing it with B's first left "and and" in the text.
+    const cut = 240.84;
+    const plan = [chunk(0, 207.32, cut, 300, 5), chunk(1, cut, 270.22, 300, 5)];
+    const words = (spec: string): Word[] =>
+      spec.split(" ").map((item) => {
+        const [text, start, end] = item.split(/[@-]/);
+        return { text, start: Number(start), end: Number(end) };
+      });
+    const a = words(
+      "more@239.21-239.47 completely@239.47-240.14 broken@240.14-240.69 and@240.98-241.13 far@241.13-241.48 less@241.48-241.84 beautiful@241.84-242.36",
+    );
+    const b = words(
+      "more@239.20-239.47 completely@239.47-240.14 world@240.14-240.49 and@240.49-240.72 and@240.98-241.13 far@241.13-241.48 less@241.48-241.84 beautiful@241.84-242.37",
+    );
+    const result = (index: number, ws: Word[]): ChunkTranscript => ({
+      index,
+      start: plan[index].start,
+      end: plan[index].end,
+      segments: [{ start: ws[0].start, end: ws.at(-1)!.end, text: ws.map((w) => w.text).join(" "), words: ws, chunk: index }],
+      engine: "test",
+      model: "m",
+      precision: "word",
+      fallbacks: 0,
+      timings: { wallMs: 1 },
+    });
+    const { segments } = stitch(plan, new Map([result(0, a), result(1, b)].map((r) => [r.index, r])), new Map());
+    const text = segments.flatMap((s) => s.words!.map((w) => w.text)).join(" ");
+    expect(text).toBe("more completely broken and far less beautiful");
+  });
+
   it("rebases nothing twice: segment times stay on the file's timeline", () => {
     const results = new Map(plan.map((c) => [c.index, transcribe(c, ref, 0, (w) => w)]));
     const { segments } = stitch(plan, results);

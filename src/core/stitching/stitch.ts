@@ -54,19 +54,31 @@ function tag(result: ChunkTranscript): TaggedWord[] {
   return out;
 }
 
-/** Longest common subsequence of normalised words whose copies also lie close in time. */
+/**
+ * Longest common subsequence of normalised words whose copies also lie close in time. Among
+ * alignments with the most matches, the one whose matched copies lie closest wins: when a chunk
+ * heard "and and" where its neighbour heard one "and", the single copy pairs with its twin at the
+ * same time, not with the earlier one (which would leave both chunks' copies in the text).
+ */
 export function alignWords(a: Word[], b: Word[], tolerance = MATCH_TOLERANCE): [number, number][] {
   const na = a.map((w) => normalizeWord(w.text));
   const nb = b.map((w) => normalizeWord(w.text));
-  const match = (i: number, j: number) => na[i] !== "" && na[i] === nb[j] && Math.abs(mid(a[i]) - mid(b[j])) <= tolerance;
-  const dp: number[][] = Array.from({ length: a.length + 1 }, () => new Array<number>(b.length + 1).fill(0));
+  // A match is worth 1 less a sliver for its distance; the slivers of a whole overlap never add up to a match.
+  const sliver = 1 / (4 * (Math.min(a.length, b.length) + 1) * tolerance);
+  const worth = (i: number, j: number) =>
+    na[i] !== "" && na[i] === nb[j] && Math.abs(mid(a[i]) - mid(b[j])) <= tolerance ? 1 - sliver * Math.abs(mid(a[i]) - mid(b[j])) : 0;
+  const dp: Float64Array[] = Array.from({ length: a.length + 1 }, () => new Float64Array(b.length + 1));
   for (let i = a.length - 1; i >= 0; i--)
-    for (let j = b.length - 1; j >= 0; j--) dp[i][j] = match(i, j) ? dp[i + 1][j + 1] + 1 : Math.max(dp[i + 1][j], dp[i][j + 1]);
+    for (let j = b.length - 1; j >= 0; j--) {
+      const w = worth(i, j);
+      dp[i][j] = Math.max(w > 0 ? dp[i + 1][j + 1] + w : 0, dp[i + 1][j], dp[i][j + 1]);
+    }
   const pairs: [number, number][] = [];
   let i = 0;
   let j = 0;
   while (i < a.length && j < b.length) {
-    if (match(i, j) && dp[i][j] === dp[i + 1][j + 1] + 1) {
+    const w = worth(i, j);
+    if (w > 0 && dp[i][j] === dp[i + 1][j + 1] + w) {
       pairs.push([i, j]);
       i++;
       j++;
