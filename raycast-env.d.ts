@@ -40,9 +40,9 @@ type ExtensionPreferences = {
   "baseUrls"?: string,
   /** Requests per Minute - Cloud rate limit shared by all jobs (default 50) */
   "requestsPerMinute"?: string,
-  /** ffmpeg Path - Override the ffmpeg binary (default: Homebrew, then the bundled one) */
+  /** ffmpeg Binary - Use this ffmpeg instead of Homebrew's or the one Whisper Fleet downloads on first use */
   "ffmpegPath"?: string,
-  /** VAD Model - Path to a Silero VAD ggml model to skip non-speech (optional) */
+  /** VAD Model - A Silero VAD ggml model (.bin) to skip non-speech (optional) */
   "vadModelPath"?: string
 }
 
@@ -58,6 +58,8 @@ declare namespace Preferences {
   export type TranscriptionHistory = ExtensionPreferences & {}
   /** Preferences accessible in the `manage-models` command */
   export type ManageModels = ExtensionPreferences & {}
+  /** Preferences accessible in the `engine-host` command */
+  export type EngineHost = ExtensionPreferences & {}
 }
 
 declare namespace Arguments {
@@ -69,5 +71,7 @@ declare namespace Arguments {
   export type TranscriptionHistory = {}
   /** Arguments passed to the `manage-models` command */
   export type ManageModels = {}
+  /** Arguments passed to the `engine-host` command */
+  export type EngineHost = {}
 }
 

@@ -1,7 +1,6 @@
 #!/usr/bin/env node
-// Bundles the command-line front end (dist/cli.js) and the Raycast engine host
-// (assets/engine-host/engine-host.js)
-// with esbuild. The native addon is not bundled: it is loaded at run time from assets/native/.
+// Bundles the command-line front end (dist/cli.js) and the engine host (dist/engine-host.js, for
+// tests and `npm run dev`; Raycast's own build emits the same entry as a command) with esbuild. The native addon is not bundled: it is loaded at run time from assets/native/.
 import { build } from "esbuild";
 
 const common = {
@@ -17,7 +16,6 @@ const common = {
 };
 
 await build({ ...common, entryPoints: { cli: "src/cli/run.ts" }, outdir: "dist" });
-// The engine host ships inside the extension's assets (Raycast copies assets/ as is), bundled
-// whole so it needs no node_modules at run time.
-await build({ ...common, external: [], sourcemap: false, entryPoints: { "engine-host": "src/host/engineHost.ts" }, outdir: "assets/engine-host" });
-console.log("Built dist/cli.js and assets/engine-host/engine-host.js");
+// Bundled whole, as `ray build` bundles it, so it needs no node_modules at run time.
+await build({ ...common, external: ["@raycast/api"], sourcemap: false, entryPoints: { "engine-host": "src/engine-host.ts" }, outdir: "dist" });
+console.log("Built dist/cli.js and dist/engine-host.js");

@@ -9,12 +9,16 @@ import { dirname, join, resolve } from "node:path";
 
 import { FleetError } from "../core/errors";
 import { moduleDir } from "../core/paths";
+import { installedComponent } from "../core/runtime/components";
 import type { NativeAddon } from "./addonTypes";
 
 const ADDON_FILE = "whisper_fleet.node";
 let cached: NativeAddon | undefined;
 
-/** Where to look, in order: an explicit override, then assets/ next to the code that runs. */
+/**
+ * Where to look, in order: an explicit override, assets/ next to the code that runs (a source
+ * build), then the prebuilt engine fetched on first use into the data folder (store builds).
+ */
 export function addonCandidates(): string[] {
   const platformDir = `${process.platform}-${process.arch}`;
   const roots = new Set<string>();
@@ -26,6 +30,8 @@ export function addonCandidates(): string[] {
     roots.add(join(dir, "assets", "native", platformDir));
     dir = dirname(dir);
   }
+  const downloaded = installedComponent("engine");
+  if (downloaded) roots.add(dirname(downloaded));
   return [...roots].map((root) => join(root, ADDON_FILE));
 }
 

@@ -53,6 +53,9 @@ export const ERROR_CODES = [
   "CHECKSUM_MISMATCH",
   "DISK_FULL",
   "PERMISSION_DENIED",
+  // runtime components fetched on first use
+  "COMPONENT_UNAVAILABLE",
+  "COMPONENT_INVALID",
   "UNKNOWN",
 ] as const;
 

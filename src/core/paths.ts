@@ -24,4 +24,6 @@ export const dataPaths = {
   cache: () => join(dataHome(), "cache"),
   stats: () => join(dataHome(), "stats.json"),
   history: () => join(dataHome(), "history"),
+  /** Components fetched on first use: the native engine, ffmpeg (see core/runtime). */
+  runtime: () => join(dataHome(), "runtime"),
 };

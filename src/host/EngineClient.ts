@@ -9,12 +9,12 @@ import { abortError, FleetError } from "../core/errors";
 import type { ConfigSource } from "../core/config";
 import type { TranscribeFileOptions } from "../core/FleetSession";
 import type { ProgressSnapshot } from "../core/scheduling/progress";
-import type { Transcript } from "../core/types";
+import type { Segment, Transcript } from "../core/types";
 import type { HostEvent, HostRequest } from "./protocol";
 import type { SessionMemory } from "./SessionPool";
 
 export interface EngineClientOptions {
-  /** The bundled host script (assets/engine-host/engine-host.js in the extension). */
+  /** The bundled host entry (src/engine-host.ts: engine-host.js in the built extension). */
   hostPath: string;
   /** Node binary to run it with; default: the current one (Raycast's own Node). */
   execPath?: string;
@@ -25,6 +25,7 @@ interface Pending {
   resolve(t: Transcript): void;
   reject(e: FleetError): void;
   onProgress?: (s: ProgressSnapshot) => void;
+  onSegments?: (segments: Segment[]) => void;
 }
 
 export class EngineClient {
@@ -44,7 +45,7 @@ export class EngineClient {
     const child = fork(this.options.hostPath, [], {
       execPath: this.options.execPath ?? process.execPath,
       execArgv: [],
-      env: this.options.env ?? process.env,
+      env: { ...(this.options.env ?? process.env), WHISPER_FLEET_ENGINE_HOST: "1" },
       serialization: "advanced",
       stdio: ["ignore", "ignore", "pipe", "ipc"],
     });
@@ -76,6 +77,8 @@ export class EngineClient {
     if (!p) return;
     if (event.type === "progress") {
       p.onProgress?.(event.snapshot);
+    } else if (event.type === "segments") {
+      p.onSegments?.(event.segments);
     } else if (event.type === "done") {
       this.pending.delete(event.id);
       p.resolve(event.transcript);
@@ -88,7 +91,12 @@ export class EngineClient {
   transcribe(
     path: string,
     config: ConfigSource,
-    options: { signal?: AbortSignal; onProgress?: (s: ProgressSnapshot) => void; overrides?: TranscribeFileOptions["overrides"] } = {},
+    options: {
+      signal?: AbortSignal;
+      onProgress?: (s: ProgressSnapshot) => void;
+      onSegments?: (segments: Segment[]) => void;
+      overrides?: TranscribeFileOptions["overrides"];
+    } = {},
   ): Promise<Transcript> {
     if (options.signal?.aborted) return Promise.reject(abortError());
     const child = this.start();
@@ -101,6 +109,7 @@ export class EngineClient {
         resolve: (t) => (done(), resolve(t)),
         reject: (e) => (done(), reject(e)),
         onProgress: options.onProgress,
+        onSegments: options.onSegments,
       });
       this.post(child, { type: "transcribe", id, path, config, overrides: options.overrides });
     });

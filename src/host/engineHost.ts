@@ -14,12 +14,7 @@ import { SessionPool } from "./SessionPool";
 
 const jobs = new Map<number, AbortController>();
 const sources = new Map<string, Record<string, unknown>>();
-const idleSeconds = Number(process.env.WHISPER_FLEET_HOST_IDLE_SECONDS ?? 600);
-const sessions = new SessionPool((key) => new FleetSession(loadConfig(process.env as Record<string, string>, sources.get(key) as Record<string, string>)), {
-  maxIdle: 1,
-  idleExitMs: Number.isFinite(idleSeconds) && idleSeconds > 0 ? idleSeconds * 1000 : undefined,
-  onIdleExit: () => void shutdown(),
-});
+let sessions: SessionPool;
 
 function send(event: HostEvent): void {
   process.send?.(event);
@@ -47,6 +42,7 @@ async function transcribe(request: Extract<HostRequest, { type: "transcribe" }>)
         last = now;
         send({ type: "progress", id: request.id, snapshot });
       },
+      onSegments: (segments) => send({ type: "segments", id: request.id, segments }),
     });
     send({ type: "done", id: request.id, transcript });
   } catch (error) {
@@ -64,7 +60,21 @@ async function shutdown(code = 0): Promise<never> {
   process.exit(code);
 }
 
-process.on("message", (message: HostRequest) => {
+/** Runs this process as the engine host: answers its parent over IPC until told to stop or left idle. */
+export function startEngineHost(): void {
+  const idleSeconds = Number(process.env.WHISPER_FLEET_HOST_IDLE_SECONDS ?? 600);
+  sessions = new SessionPool((key) => new FleetSession(loadConfig(process.env as Record<string, string>, sources.get(key) as Record<string, string>)), {
+    maxIdle: 1,
+    idleExitMs: Number.isFinite(idleSeconds) && idleSeconds > 0 ? idleSeconds * 1000 : undefined,
+    onIdleExit: () => void shutdown(),
+  });
+  process.on("message", onMessage);
+  // The front end went away (Raycast unloaded the command): stop work rather than linger.
+  process.on("disconnect", () => void shutdown());
+  send({ type: "ready", pid: process.pid });
+}
+
+function onMessage(message: HostRequest): void {
   switch (message.type) {
     case "transcribe":
       void transcribe(message);
@@ -79,7 +89,4 @@ process.on("message", (message: HostRequest) => {
       void shutdown();
       break;
   }
-});
-// The front end went away (Raycast unloaded the command): stop work rather than linger.
-process.on("disconnect", () => void shutdown());
-send({ type: "ready", pid: process.pid });
+}

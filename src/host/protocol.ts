@@ -7,7 +7,7 @@ import type { SerializedError } from "../core/errors";
 import type { SessionMemory } from "./SessionPool";
 import type { TranscribeFileOptions } from "../core/FleetSession";
 import type { ProgressSnapshot } from "../core/scheduling/progress";
-import type { Transcript } from "../core/types";
+import type { Segment, Transcript } from "../core/types";
 import type { ConfigSource } from "../core/config";
 
 export type HostRequest =
@@ -21,6 +21,8 @@ export type WireError = SerializedError;
 export type HostEvent =
   | { type: "ready"; pid: number }
   | { type: "progress"; id: number; snapshot: ProgressSnapshot }
+  /** The stitched transcript so far (in order, final text only), each time it grows. */
+  | { type: "segments"; id: number; segments: Segment[] }
   | { type: "done"; id: number; transcript: Transcript }
   | { type: "failed"; id: number; error: WireError }
   | { type: "status"; id: number; sessions: SessionMemory[] };

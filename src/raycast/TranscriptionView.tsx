@@ -1,20 +1,19 @@
 /**
- * Live transcription in a Detail: the plan's parallel progress panel while it runs, then the
- * transcript with its actions. Leaving the view cancels the job.
+ * Live transcription in a Detail: the plan's parallel progress panel and the transcript as it grows
+ * (stitched so far, in order) while it runs, then the transcript with its actions. Leaving the view
+ * cancels the job.
  */
 import { writeFile } from "node:fs/promises";
 import { basename, dirname, extname, join } from "node:path";
 
-import { Action, ActionPanel, Detail, Icon, Keyboard, openExtensionPreferences, showToast, Toast, useNavigation } from "@raycast/api";
-import { useEffect, useRef, useState } from "react";
+import { Action, ActionPanel, Detail, Icon, Keyboard, showToast, Toast, useNavigation } from "@raycast/api";
 
 import type { ConfigSource } from "../core/config";
-import { toFleetError } from "../core/errors";
 import { formatTranscript, type OutputFormat } from "../core/output/formats";
 import { progressLine, progressPanel, type ProgressSnapshot } from "../core/scheduling/progress";
-import type { Transcript } from "../core/types";
-import { engineClient, historyStore } from "./engine";
-import { describeFailure, type FailureView } from "./failure";
+import type { Segment, Transcript } from "../core/types";
+import { failureAction } from "./failure";
+import { useTrackedJob } from "./jobs";
 import { transcriptMarkdown } from "./markdown";
 
 export interface TranscriptionViewProps {
@@ -24,69 +23,55 @@ export interface TranscriptionViewProps {
   format: OutputFormat;
 }
 
-export function progressMarkdown(file: string, snapshot?: ProgressSnapshot): string {
+/** The most recent text shown while a job runs (a Detail re-renders the whole markdown each time). */
+const GROWING_TEXT_CHARS = 4000;
+
+export function progressMarkdown(file: string, snapshot?: ProgressSnapshot, segments: Segment[] = []): string {
   if (!snapshot) return `## ${basename(file)}\n\nStarting…`;
   const lines = snapshot.phase === "transcribing" ? progressPanel(snapshot) : [progressLine(snapshot)];
-  return `## ${basename(file)}\n\n${progressLine(snapshot)}\n\n\`\`\`\n${lines.join("\n")}\n\`\`\``;
+  const panel = `## ${basename(file)}\n\n${progressLine(snapshot)}\n\n\`\`\`\n${lines.join("\n")}\n\`\`\``;
+  if (!segments.length) return panel;
+  const text = segments.map((s) => s.text.trim()).join(" ");
+  const shown = text.length > GROWING_TEXT_CHARS ? `…${text.slice(-GROWING_TEXT_CHARS).replace(/^\S*\s/, "")}` : text;
+  return `${panel}\n\n---\n\n${shown}`;
 }
 
 export function TranscriptionView(props: TranscriptionViewProps) {
-  const { pop } = useNavigation();
-  const [snapshot, setSnapshot] = useState<ProgressSnapshot>();
-  const [transcript, setTranscript] = useState<Transcript>();
-  const [failure, setFailure] = useState<FailureView>();
-  const [attempt, setAttempt] = useState(0);
-  const controller = useRef<AbortController>(undefined);
+  const { pop, push } = useNavigation();
+  const job = useTrackedJob(props.file, props.source, props.overrides);
 
-  useEffect(() => {
-    const c = new AbortController();
-    controller.current = c;
-    const history = historyStore();
-    let entry: Awaited<ReturnType<typeof history.start>> | undefined;
-    void (async () => {
-      entry = await history.start(props.file, props.overrides);
-      try {
-        const t = await engineClient().transcribe(props.file, props.source, { signal: c.signal, overrides: props.overrides, onProgress: setSnapshot });
-        await history.finish(entry, { transcript: t });
-        setTranscript(t);
-      } catch (error) {
-        const e = toFleetError(error);
-        await history.finish(entry, { error: e.toJSON(), cancelled: e.code === "ABORTED" });
-        if (!c.signal.aborted) setFailure(describeFailure(e));
-      }
-    })();
-    return () => c.abort();
-  }, [props.file, attempt]);
-
-  if (failure) {
+  if (job.failure) {
+    const action = failureAction(job.failure, {
+      retry: job.retry,
+      useCloud: () =>
+        push(<TranscriptionView {...props} source={{ ...props.source, WHISPER_FLEET_ENGINE: "cloud" }} overrides={{ ...props.overrides, engine: "cloud" }} />),
+    });
     return (
       <Detail
-        markdown={`## ${failure.title}\n\n${failure.message}`}
+        markdown={`## ${job.failure.title}\n\n${job.failure.message}`}
         actions={
           <ActionPanel>
-            <Action title="Try Again" icon={Icon.ArrowClockwise} onAction={() => (setFailure(undefined), setSnapshot(undefined), setAttempt((n) => n + 1))} />
-            {failure.action === "open-preferences" ? (
-              <Action title={failure.actionTitle ?? "Open Extension Preferences"} icon={Icon.Gear} onAction={openExtensionPreferences} />
-            ) : null}
+            {action ? <Action title={action.title} icon={Icon.Wand} onAction={action.onAction} /> : null}
+            {job.failure.action !== "retry" ? <Action title="Try Again" icon={Icon.ArrowClockwise} onAction={job.retry} /> : null}
           </ActionPanel>
         }
       />
     );
   }
-  if (!transcript) {
+  if (!job.transcript) {
     return (
       <Detail
         isLoading
-        markdown={progressMarkdown(props.file, snapshot)}
+        markdown={progressMarkdown(props.file, job.snapshot, job.segments)}
         actions={
           <ActionPanel>
-            <Action title="Cancel" icon={Icon.XMarkCircle} onAction={() => (controller.current?.abort(), pop())} />
+            <Action title="Cancel" icon={Icon.XMarkCircle} onAction={() => (job.cancel(), pop())} />
           </ActionPanel>
         }
       />
     );
   }
-  return <TranscriptDetail transcript={transcript} format={props.format} />;
+  return <TranscriptDetail transcript={job.transcript} format={props.format} />;
 }
 
 export function TranscriptDetail({ transcript, format }: { transcript: Transcript; format: OutputFormat }) {

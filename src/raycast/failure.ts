@@ -1,4 +1,6 @@
-/** A failure → what the toast says and the one action that helps. */
+/** A failure → what the toast or view says and the one action that helps (every command uses this). */
+import { launchCommand, LaunchType, openExtensionPreferences } from "@raycast/api";
+
 import { FleetError, toFleetError } from "../core/errors";
 
 export type FailureAction = "open-preferences" | "manage-models" | "use-cloud" | "retry" | "none";
@@ -27,6 +29,12 @@ const BY_CODE: Partial<Record<string, { title: string; action: FailureAction; ac
   NO_AUDIO_STREAM: { title: "No audio track", action: "none" },
   FILE_NOT_FOUND: { title: "File not found", action: "none" },
   MEDIA_CORRUPT: { title: "File is damaged", action: "none" },
+  DOWNLOAD_FAILED: { title: "Download failed", action: "retry", actionTitle: "Try Again" },
+  CHECKSUM_MISMATCH: { title: "Download did not verify", action: "retry", actionTitle: "Try Again" },
+  COMPONENT_INVALID: { title: "Download could not be unpacked", action: "retry", actionTitle: "Try Again" },
+  COMPONENT_UNAVAILABLE: { title: "No local engine for this Mac", action: "use-cloud", actionTitle: "Use the Cloud Engine" },
+  DISK_FULL: { title: "Disk full", action: "none" },
+  PERMISSION_DENIED: { title: "Permission denied", action: "none" },
 };
 
 export function describeFailure(error: unknown): FailureView {
@@ -38,4 +46,26 @@ export function describeFailure(error: unknown): FailureView {
     action: known?.action ?? "none",
     actionTitle: known?.actionTitle,
   };
+}
+
+export interface FailureHandlers {
+  retry(): void;
+  /** The same job on the cloud engine. */
+  useCloud(): void;
+}
+
+/** The one action a failure offers, as a toast or an ActionPanel takes it. */
+export function failureAction(view: FailureView, handlers: FailureHandlers): { title: string; onAction: () => void } | undefined {
+  switch (view.action) {
+    case "open-preferences":
+      return { title: view.actionTitle ?? "Open Extension Preferences", onAction: () => void openExtensionPreferences() };
+    case "manage-models":
+      return { title: view.actionTitle ?? "Manage Models", onAction: () => void launchCommand({ name: "manage-models", type: LaunchType.UserInitiated }) };
+    case "use-cloud":
+      return { title: view.actionTitle ?? "Use the Cloud Engine", onAction: handlers.useCloud };
+    case "retry":
+      return { title: view.actionTitle ?? "Try Again", onAction: handlers.retry };
+    default:
+      return undefined;
+  }
 }

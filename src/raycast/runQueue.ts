@@ -1,18 +1,19 @@
 /**
- * Runs files through the engine host with one Animated toast updated in place, saves each job to
- * history as it goes, and hands the result to the clipboard. Used by the no-view command.
+ * Runs files through the engine host with one Animated toast updated in place (each file a tracked
+ * job: history, heartbeat, outcome) and hands the result to the clipboard. Used by the no-view
+ * command.
  */
 import { basename } from "node:path";
 
-import { Clipboard, launchCommand, LaunchType, openExtensionPreferences, showHUD, showToast, Toast } from "@raycast/api";
+import { Clipboard, getFrontmostApplication, showHUD, showToast, Toast } from "@raycast/api";
 
 import { toFleetError } from "../core/errors";
 import { formatTranscript } from "../core/output/formats";
 import { progressLine } from "../core/scheduling/progress";
 import type { Transcript } from "../core/types";
 import type { ConfigSource } from "../core/config";
-import { engineClient, historyStore } from "./engine";
-import { describeFailure } from "./failure";
+import { describeFailure, failureAction } from "./failure";
+import { runTrackedJob } from "./jobs";
 import type { Preferences } from "./preferences";
 
 export interface QueueResult {
@@ -21,12 +22,45 @@ export interface QueueResult {
   cancelled: boolean;
 }
 
+/** A paste this soon after the start lands where the user still is (tests shorten it). */
+export const pasteRule = { withinMs: 5_000 };
+
+async function frontmostBundle(): Promise<string | undefined> {
+  try {
+    const app = await getFrontmostApplication();
+    return app.bundleId ?? app.path;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Pastes only where the user meant: the job ended within a few seconds, or the app in front is the
+ * one that was in front when it started. Otherwise the text is copied and the HUD says why.
+ */
+export async function deliver(text: string, onFinish: Preferences["onFinish"], started: { at: number; app?: string }, what: string): Promise<void> {
+  if (onFinish === "paste") {
+    const now = await frontmostBundle();
+    if (Date.now() - started.at <= pasteRule.withinMs || (started.app !== undefined && now === started.app)) {
+      await Clipboard.paste(text);
+      await showHUD(`Pasted ${what}`);
+      return;
+    }
+    await Clipboard.copy(text);
+    await showHUD(`Copied ${what} (another app is in front now, so it was not pasted)`);
+    return;
+  }
+  await Clipboard.copy(text);
+  await showHUD(`Copied ${what}`);
+}
+
 export async function runQueue(
   files: string[],
   source: ConfigSource,
   prefs: Pick<Preferences, "outputFormat" | "onFinish">,
   overrides: Record<string, unknown> = {},
 ): Promise<QueueResult> {
+  const started = { at: Date.now(), app: await frontmostBundle() };
   const controller = new AbortController();
   const toast = await showToast({
     style: Toast.Style.Animated,
@@ -34,34 +68,28 @@ export async function runQueue(
     message: basename(files[0]),
     primaryAction: { title: "Cancel", onAction: () => controller.abort() },
   });
-  const history = historyStore();
   const transcripts: Transcript[] = [];
   const texts: string[] = [];
   let failed = 0;
   let lastFailure: unknown;
   for (const [i, file] of files.entries()) {
     if (controller.signal.aborted) break;
-    const entry = await history.start(file, overrides);
-    let lastBeat = 0;
     try {
-      const transcript = await engineClient().transcribe(file, source, {
-        signal: controller.signal,
+      const transcript = await runTrackedJob({
+        file,
+        source,
         overrides,
+        signal: controller.signal,
+        toast,
         onProgress: (snapshot) => {
           toast.title = files.length > 1 ? `Transcribing ${i + 1}/${files.length}` : "Transcribing";
           toast.message = progressLine(snapshot).replace(/^Transcribing /, "");
-          if (Date.now() - lastBeat > 5000) {
-            lastBeat = Date.now();
-            void history.heartbeat(entry, progressLine(snapshot)).catch(() => undefined);
-          }
         },
       });
       transcripts.push(transcript);
       texts.push(formatTranscript(transcript, prefs.outputFormat));
-      await history.finish(entry, { transcript });
     } catch (error) {
       const e = toFleetError(error);
-      await history.finish(entry, { error: e.toJSON(), cancelled: e.code === "ABORTED" });
       if (e.code === "ABORTED") break;
       failed++;
       lastFailure = e;
@@ -80,42 +108,20 @@ export async function runQueue(
     toast.style = Toast.Style.Failure;
     toast.title = files.length > 1 ? `${failed} of ${files.length} failed · ${view.title}` : view.title;
     toast.message = view.message;
-    toast.primaryAction = failureAction(view.action, view.actionTitle, files, source, prefs, overrides);
+    toast.primaryAction = failureAction(view, {
+      retry: () => void runQueue(files, source, prefs, overrides),
+      useCloud: () => void runQueue(files, { ...source, WHISPER_FLEET_ENGINE: "cloud" }, prefs, { ...overrides, engine: "cloud" }),
+    });
   }
   if (transcripts.length) {
-    const text = texts.join("\n\n");
-    if (prefs.onFinish === "paste") await Clipboard.paste(text);
-    else await Clipboard.copy(text);
     const what = transcripts.length > 1 ? `${transcripts.length} transcripts` : `transcript of ${basename(transcripts[0].source.path)}`;
     if (!failed && !cancelled) {
       await toast.hide();
-      await showHUD(`${prefs.onFinish === "paste" ? "Pasted" : "Copied"} ${what}`);
+      await deliver(texts.join("\n\n"), prefs.onFinish, started, what);
+    } else {
+      // Part of the queue: copied (never pasted), and the toast above says what went wrong.
+      await Clipboard.copy(texts.join("\n\n"));
     }
   }
   return { transcripts, failed, cancelled };
-}
-
-function failureAction(
-  action: string,
-  title: string | undefined,
-  files: string[],
-  source: ConfigSource,
-  prefs: Pick<Preferences, "outputFormat" | "onFinish">,
-  overrides: Record<string, unknown>,
-): Toast.ActionOptions | undefined {
-  switch (action) {
-    case "open-preferences":
-      return { title: title ?? "Open Extension Preferences", onAction: () => void openExtensionPreferences() };
-    case "manage-models":
-      return { title: title ?? "Manage Models", onAction: () => void launchCommand({ name: "manage-models", type: LaunchType.UserInitiated }) };
-    case "use-cloud":
-      return {
-        title: title ?? "Use the Cloud Engine",
-        onAction: () => void runQueue(files, { ...source, WHISPER_FLEET_ENGINE: "cloud" }, prefs, { ...overrides, engine: "cloud" }),
-      };
-    case "retry":
-      return { title: title ?? "Try Again", onAction: () => void runQueue(files, source, prefs, overrides) };
-    default:
-      return undefined;
-  }
 }

@@ -16,8 +16,10 @@ import TranscribeFile from "../../src/transcribe-file";
 import TranscriptionHistory from "../../src/transcription-history";
 import ManageModels from "../../src/manage-models";
 import { TranscriptionView } from "../../src/raycast/TranscriptionView";
-import { engineClient, historyStore, modelsDir } from "../../src/raycast/engine";
+import { engineClient, engineHostScript, historyStore, modelsDir } from "../../src/raycast/engine";
 import { configSource, type Preferences } from "../../src/raycast/preferences";
+import { jobTiming } from "../../src/raycast/jobs";
+import { pasteRule } from "../../src/raycast/runQueue";
 import { HISTORY_SCHEMA } from "../../src/core/history/HistoryStore";
 import { EngineClient } from "../../src/host/EngineClient";
 import { makeMedia } from "../support/audio";
@@ -85,6 +87,26 @@ describe("Transcribe Selected Files", () => {
     expect(calls.hud).toEqual(["Pasted 2 transcripts"]);
   });
 
+  it("pastes only where the user meant: a long job whose app is no longer in front is copied instead", async () => {
+    state.preferences = { ...prefs, onFinish: "paste" };
+    state.finderItems = [{ path: jfkWav }];
+    pasteRule.withinMs = 0; // every job counts as long
+    try {
+      state.laterFrontmostApps = [{ name: "Safari", bundleId: "com.apple.Safari", path: "/Applications/Safari.app" }];
+      await TranscribeSelectedFiles();
+      expect(calls.pasted).toHaveLength(0);
+      expect(calls.copied).toHaveLength(1);
+      expect(calls.hud).toEqual(["Copied transcript of jfk.wav (another app is in front now, so it was not pasted)"]);
+      // The same app still in front: pasted into it.
+      resetRaycast();
+      await TranscribeSelectedFiles();
+      expect(calls.pasted).toHaveLength(1);
+      expect(calls.hud).toEqual(["Pasted transcript of jfk.wav"]);
+    } finally {
+      pasteRule.withinMs = 5_000;
+    }
+  });
+
   it("says what to do when Finder is not in front or nothing is selected", async () => {
     state.finderItems = new Error("Finder isn't the frontmost application");
     await TranscribeSelectedFiles();
@@ -145,7 +167,8 @@ describe("Transcribe File", () => {
     renderer.unmount();
   });
 
-  it("renders the live worker panel, then the transcript with its actions", async () => {
+  it("renders the live worker panel and the growing text, then the transcript with its actions; history beats", async () => {
+    jobTiming.heartbeatMs = 300;
     const clip = makeMedia("lj001-120s.flac", ["-i", lj001, "-t", "120"]);
     const source = configSource({ ...prefs, chunkSeconds: "30" });
     let renderer!: ReactTestRenderer;
@@ -153,15 +176,26 @@ describe("Transcribe File", () => {
       renderer = create(<TranscriptionView file={clip} source={source} overrides={{}} format="srt" />);
     });
     const markdown = () => byType(renderer.root, "Detail")[0]?.props.markdown as string;
-    await until(() => /Worker {2}1 .*% chunk/.test(markdown() ?? ""));
+    const seen: string[] = [];
+    const record = () => (seen.push(markdown() ?? ""), true);
+    await until(() => record() && /Worker {2}1 .*% chunk/.test(markdown() ?? ""));
     expect(markdown()).toMatch(/Overall .* \d+\/\d+ chunks/);
     expect(markdown()).toMatch(/chunks\/min · .*x realtime · ETA/);
-    await until(() => actionTitles(renderer.root).includes("Copy as SRT"), 120_000);
+    await until(() => record() && actionTitles(renderer.root).includes("Copy as SRT"), 120_000);
+    // While it ran, the transcript grew below the panel: stitched text, before the job was done.
+    const growing = seen.filter((m) => /Overall .* chunks/.test(m) && /\n---\n\n\S+/.test(m));
+    expect(growing.length).toBeGreaterThan(0);
+    expect(growing[0].split("\n---\n\n")[1].length).toBeGreaterThan(20);
+    // A job from Transcribe File beats its heartbeat like every other (it read back as interrupted).
+    const entry = (await historyStore().list()).find((e) => e.file === clip)!;
+    expect(entry.status).toBe("done");
+    expect(Date.parse(entry.heartbeatAt!)).toBeGreaterThan(Date.parse(entry.startedAt));
     expect(markdown()).toMatch(/^# lj001-120s\.flac/);
     expect(actionTitles(renderer.root)).toEqual(expect.arrayContaining(["Copy Transcript", "Paste Transcript", "Copy as VTT", "Save Next to Source File"]));
     const copy = byType(renderer.root, "Action.CopyToClipboard").find((n) => n.props.title === "Copy Transcript")!;
     expect(parseSync(copy.props.content as string).filter((n) => n.type === "cue").length).toBeGreaterThan(3);
     renderer.unmount();
+    jobTiming.heartbeatMs = 5_000;
   });
 
   it("leaving the view cancels the job", async () => {
@@ -270,7 +304,7 @@ describe("engine host process", () => {
 
   it("exits by itself after an idle period", async () => {
     const client = new EngineClient({
-      hostPath: join(environment.assetsPath, "engine-host", "engine-host.js"),
+      hostPath: engineHostScript(),
       env: { ...process.env, WHISPER_FLEET_HOME: environment.supportPath, WHISPER_FLEET_HOST_IDLE_SECONDS: "1" },
     });
     await client.transcribe(jfkWav, configSource(prefs));

@@ -67,7 +67,7 @@ describe("window plan", () => {
         expectTiling(plan, duration);
       }
     }
-  });
+  }, 60_000); // 96 plans with every candidate shape simulated: seconds on a busy 2-core machine
 
   it("never exceeds CHUNK_SECONDS of own audio and keeps every chunk within its windows", () => {
     for (const chunkSeconds of [60, 120, 300, 600]) {

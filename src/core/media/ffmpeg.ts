@@ -1,8 +1,9 @@
 /**
  * Which ffmpeg to run: an explicit path (preference, CLI flag), then FFMPEG_PATH, then a user's
  * Homebrew or system ffmpeg, then anything on PATH, then the binary shipped inside the
- * @ffmpeg-installer npm package, so a fresh machine works with no install. Raycast strips PATH,
- * which is why the Homebrew folders are probed by name.
+ * @ffmpeg-installer npm package (the CLI's node_modules), then the same package fetched on first
+ * use into the data folder (core/runtime: Raycast builds carry no node_modules). Raycast strips
+ * PATH, which is why the Homebrew folders are probed by name.
  */
 import { spawn } from "node:child_process";
 import { accessSync, constants, existsSync } from "node:fs";
@@ -11,8 +12,9 @@ import { delimiter, join } from "node:path";
 
 import { abortError, FleetError } from "../errors";
 import { moduleDir } from "../paths";
+import { installedComponent } from "../runtime/components";
 
-export type FfmpegSource = "explicit" | "env" | "homebrew" | "system" | "path" | "bundled";
+export type FfmpegSource = "explicit" | "env" | "homebrew" | "system" | "path" | "bundled" | "downloaded";
 
 export interface FfmpegInfo {
   path: string;
@@ -25,6 +27,7 @@ export interface ResolveFfmpegOptions {
   /** Injected for tests. */
   isExecutable?: (path: string) => boolean;
   bundledPath?: () => string | undefined;
+  downloadedPath?: () => string | undefined;
 }
 
 function executable(path: string): boolean {
@@ -74,6 +77,8 @@ export function resolveFfmpeg(options: ResolveFfmpegOptions = {}): FfmpegInfo {
   }
   const bundled = attempt((options.bundledPath ?? bundledFfmpegPath)(), "bundled");
   if (bundled) return bundled;
+  const downloaded = attempt((options.downloadedPath ?? (() => installedComponent("ffmpeg")))(), "downloaded");
+  if (downloaded) return downloaded;
   throw new FleetError("FFMPEG_NOT_FOUND", "No ffmpeg was found.", {
     hint: `Install ffmpeg (\`brew install ffmpeg\`) or set its path in preferences / FFMPEG_PATH. Tried: ${tried.join(", ") || "nothing"}.`,
   });

@@ -14,7 +14,8 @@ import { pipeline } from "node:stream/promises";
 import { abortError, FleetError } from "../errors";
 
 export interface ExpectedDigest {
-  algorithm: "sha256" | "sha1";
+  /** sha512: npm's tarball integrity (hex here; see `integrityDigest`). */
+  algorithm: "sha256" | "sha1" | "sha512";
   digest: string;
 }
 
@@ -64,6 +65,7 @@ export async function downloadModel(options: DownloadOptions): Promise<DownloadR
   }
   const sha256 = createHash("sha256");
   const sha1 = createHash("sha1");
+  const sha512 = createHash("sha512");
   let have = 0;
   try {
     have = (await stat(tmp)).size;
@@ -83,13 +85,13 @@ export async function downloadModel(options: DownloadOptions): Promise<DownloadR
   }
   if (response.status === 416) {
     // Range not satisfiable: the partial file is complete or stale; verify it as it is.
-    have = await hashExisting(tmp, [sha256, sha1]);
+    have = await hashExisting(tmp, [sha256, sha1, sha512]);
   } else if (!response.ok || !response.body) {
     throw new FleetError("DOWNLOAD_FAILED", `Downloading ${url} failed with HTTP ${response.status}.`, { retryable: response.status >= 500 });
   } else {
     const resumed = response.status === 206;
     if (resumed) {
-      have = await hashExisting(tmp, [sha256, sha1]);
+      have = await hashExisting(tmp, [sha256, sha1, sha512]);
     } else {
       have = 0;
     }
@@ -100,6 +102,7 @@ export async function downloadModel(options: DownloadOptions): Promise<DownloadR
     body.on("data", (chunk: Buffer) => {
       sha256.update(chunk);
       sha1.update(chunk);
+      sha512.update(chunk);
       done += chunk.length;
       options.onProgress?.(done, total);
     });
@@ -124,9 +127,9 @@ export async function downloadModel(options: DownloadOptions): Promise<DownloadR
     have = done;
   }
   const digest256 = sha256.digest("hex");
-  const digest1 = sha1.digest("hex");
+  const digests = { sha256: digest256, sha1: sha1.digest("hex"), sha512: sha512.digest("hex") };
   if (options.expected) {
-    const got = options.expected.algorithm === "sha256" ? digest256 : digest1;
+    const got = digests[options.expected.algorithm];
     if (got !== options.expected.digest.toLowerCase()) {
       await rm(tmp, { force: true });
       throw new FleetError(
@@ -155,18 +158,16 @@ export interface VerifyResult {
 
 /** Re-hashes an installed model and checks its magic and, when known, its checksum. */
 export async function verifyModel(path: string, expected?: ExpectedDigest): Promise<VerifyResult> {
-  const sha256 = createHash("sha256");
-  const sha1 = createHash("sha1");
-  await hashExisting(path, [sha256, sha1]);
-  const digest256 = sha256.digest("hex");
-  const digest1 = sha1.digest("hex");
+  const hashes = { sha256: createHash("sha256"), sha1: createHash("sha1"), sha512: createHash("sha512") };
+  await hashExisting(path, Object.values(hashes));
+  const digest256 = hashes.sha256.digest("hex");
   const handle = await open(path, "r");
   const magic = Buffer.alloc(4);
   await handle.read(magic, 0, 4, 0);
   await handle.close();
   if (magic.readUInt32LE(0) !== 0x67676d6c) return { ok: false, sha256: digest256, reason: "not a ggml model file" };
   if (expected) {
-    const got = expected.algorithm === "sha256" ? digest256 : digest1;
+    const got = expected.algorithm === "sha256" ? digest256 : hashes[expected.algorithm].digest("hex");
     if (got !== expected.digest.toLowerCase()) return { ok: false, sha256: digest256, reason: `${expected.algorithm} mismatch` };
   }
   return { ok: true, sha256: digest256 };

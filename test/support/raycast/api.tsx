@@ -15,7 +15,16 @@ export const state: {
   finderItems: { path: string }[] | Error;
   preferences: Record<string, unknown>;
   storage: Map<string, string>;
-} = { finderItems: [], preferences: {}, storage: new Map() };
+  /** The app in front, as getFrontmostApplication reports it; later entries: what later calls see. */
+  frontmostApp: { name: string; bundleId: string; path: string };
+  laterFrontmostApps: { name: string; bundleId: string; path: string }[];
+} = {
+  laterFrontmostApps: [],
+  finderItems: [],
+  preferences: {},
+  storage: new Map(),
+  frontmostApp: { name: "TextEdit", bundleId: "com.apple.TextEdit", path: "/System/Applications/TextEdit.app" },
+};
 
 export const calls = {
   toasts: [] as ToastStub[],
@@ -38,12 +47,15 @@ export function resetRaycast(): void {
   calls.launched.length = 0;
   calls.preferencesOpened = 0;
   state.storage.clear();
+  state.frontmostApp = { name: "TextEdit", bundleId: "com.apple.TextEdit", path: "/System/Applications/TextEdit.app" };
+  state.laterFrontmostApps = [];
 }
 
 export const environment = {
-  // The real assets folder: the built addon and the engine host bundle, as the extension ships them.
-  assetsPath: resolve(__dirname, "..", "..", "..", "assets"),
-  supportPath: mkdtempSync(join(tmpdir(), "wf-raycast-support-")),
+  // The real assets folder (the built addon, as a source build has it), or a store build's
+  // (RAYCAST_ASSETS_PATH, set by the store-build test).
+  assetsPath: process.env.RAYCAST_ASSETS_PATH ?? resolve(__dirname, "..", "..", "..", "assets"),
+  supportPath: process.env.RAYCAST_SUPPORT_PATH ?? mkdtempSync(join(tmpdir(), "wf-raycast-support-")),
   commandName: "test",
   extensionName: "whisper-fleet",
   isDevelopment: true,
@@ -117,6 +129,12 @@ export const Clipboard = {
   copy: async (text: string) => void calls.copied.push(text),
   paste: async (text: string) => void calls.pasted.push(text),
 };
+export async function getFrontmostApplication(): Promise<{ name: string; bundleId: string; path: string }> {
+  const app = { ...state.frontmostApp };
+  const next = state.laterFrontmostApps.shift();
+  if (next) state.frontmostApp = next;
+  return app;
+}
 export async function getSelectedFinderItems(): Promise<{ path: string }[]> {
   if (state.finderItems instanceof Error) throw state.finderItems;
   return state.finderItems;

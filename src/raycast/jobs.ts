@@ -1,0 +1,100 @@
+/**
+ * The one job lifecycle every command uses: fetch missing runtime components → history start →
+ * heartbeat on a timer (a job in a long decode or a quiet chunk still beats) → finish with the
+ * transcript, the coded error or "cancelled". `useTrackedJob` wraps it for views.
+ */
+import type { Toast } from "@raycast/api";
+import { useEffect, useRef, useState } from "react";
+
+import type { ConfigSource } from "../core/config";
+import { toFleetError } from "../core/errors";
+import { progressLine, type ProgressSnapshot } from "../core/scheduling/progress";
+import type { Segment, Transcript } from "../core/types";
+import { engineClient, historyStore, hostEnv } from "./engine";
+import { describeFailure, type FailureView } from "./failure";
+import { ensureRuntime } from "./runtime";
+
+/** Under HistoryStore's 30-second staleness, with room for a slow disk (tests shorten it). */
+export const jobTiming = { heartbeatMs: 5_000 };
+
+export interface TrackedJob {
+  file: string;
+  source: ConfigSource;
+  overrides: Record<string, unknown>;
+  signal: AbortSignal;
+  onProgress?: (snapshot: ProgressSnapshot) => void;
+  /** The stitched transcript so far, in order, each time it grows. */
+  onSegments?: (segments: Segment[]) => void;
+  /** The command's toast, which also says what is being downloaded on first use. */
+  toast?: Toast;
+}
+
+export async function runTrackedJob(job: TrackedJob): Promise<Transcript> {
+  const engine = String(job.overrides.engine ?? job.source.WHISPER_FLEET_ENGINE ?? "auto");
+  const history = historyStore();
+  const entry = await history.start(job.file, job.overrides);
+  let last: ProgressSnapshot | undefined;
+  const beat = setInterval(() => void history.heartbeat(entry, last ? progressLine(last) : undefined).catch(() => undefined), jobTiming.heartbeatMs);
+  try {
+    await ensureRuntime(job.source, hostEnv(), job.signal, engine, job.toast);
+    const transcript = await engineClient().transcribe(job.file, job.source, {
+      signal: job.signal,
+      overrides: job.overrides,
+      onProgress: (snapshot) => {
+        last = snapshot;
+        job.onProgress?.(snapshot);
+      },
+      onSegments: job.onSegments,
+    });
+    await history.finish(entry, { transcript });
+    return transcript;
+  } catch (error) {
+    const e = toFleetError(error);
+    await history.finish(entry, { error: e.toJSON(), cancelled: e.code === "ABORTED" });
+    throw e;
+  } finally {
+    clearInterval(beat);
+  }
+}
+
+export interface JobState {
+  snapshot?: ProgressSnapshot;
+  segments: Segment[];
+  transcript?: Transcript;
+  failure?: FailureView;
+  retry(): void;
+  cancel(): void;
+}
+
+/** Runs one tracked job for a view; leaving the view cancels it. */
+export function useTrackedJob(file: string, source: ConfigSource, overrides: Record<string, unknown>): JobState {
+  const [snapshot, setSnapshot] = useState<ProgressSnapshot>();
+  const [segments, setSegments] = useState<Segment[]>([]);
+  const [transcript, setTranscript] = useState<Transcript>();
+  const [failure, setFailure] = useState<FailureView>();
+  const [attempt, setAttempt] = useState(0);
+  const controller = useRef<AbortController>(undefined);
+
+  useEffect(() => {
+    const c = new AbortController();
+    controller.current = c;
+    runTrackedJob({ file, source, overrides, signal: c.signal, onProgress: setSnapshot, onSegments: setSegments }).then(setTranscript, (error: unknown) => {
+      if (!c.signal.aborted) setFailure(describeFailure(error));
+    });
+    return () => c.abort();
+  }, [file, attempt]);
+
+  return {
+    snapshot,
+    segments,
+    transcript,
+    failure,
+    retry: () => {
+      setFailure(undefined);
+      setSnapshot(undefined);
+      setSegments([]);
+      setAttempt((n) => n + 1);
+    },
+    cancel: () => controller.current?.abort(),
+  };
+}
