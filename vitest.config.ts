@@ -12,6 +12,8 @@ export default defineConfig({
   },
   test: {
     reporters: ["default"],
+    // @raycast/utils imports @raycast/api: processed by Vite so the alias above reaches it too.
+    server: { deps: { inline: ["@raycast/utils"] } },
     projects: [
       {
         extends: true,

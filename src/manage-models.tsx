@@ -1,7 +1,8 @@
 import { copyFile, mkdir, rm } from "node:fs/promises";
 import { basename, join } from "node:path";
 
-import { Action, ActionPanel, Color, Form, Icon, List, LocalStorage, showToast, Toast, useNavigation } from "@raycast/api";
+import { Action, ActionPanel, Color, confirmAlert, Form, Icon, Keyboard, List, showToast, Toast, useNavigation } from "@raycast/api";
+import { showFailureToast, useForm, useLocalStorage } from "@raycast/utils";
 import { useCallback, useEffect, useState } from "react";
 
 import { MODEL_CATALOG, modelUrl, type CatalogModel } from "./core/models/catalog";
@@ -44,11 +45,8 @@ export async function downloadWithToast(model: CatalogModel, dir = modelsDir()):
 
 export default function ManageModels() {
   const [installed, setInstalled] = useState<InstalledModel[]>([]);
-  const [defaultModel, setDefaultModel] = useState<string>();
-  const refresh = useCallback(() => {
-    setInstalled(listInstalled(modelsDir()));
-    void LocalStorage.getItem<string>(DEFAULT_MODEL_KEY).then(setDefaultModel);
-  }, []);
+  const { value: defaultModel, setValue: setDefaultModel, removeValue: clearDefaultModel } = useLocalStorage<string>(DEFAULT_MODEL_KEY);
+  const refresh = useCallback(() => setInstalled(listInstalled(modelsDir())), []);
   useEffect(refresh, [refresh]);
 
   const byFile = new Map(installed.map((m) => [basename(m.path), m]));
@@ -73,9 +71,8 @@ export default function ManageModels() {
                 title="Set as Default"
                 icon={Icon.Star}
                 onAction={async () => {
-                  await LocalStorage.setItem(DEFAULT_MODEL_KEY, path);
+                  await setDefaultModel(path);
                   await showToast({ style: Toast.Style.Success, title: `${title} is the default model` });
-                  refresh();
                 }}
               />
             ) : null}
@@ -86,11 +83,23 @@ export default function ManageModels() {
                 title="Delete"
                 icon={Icon.Trash}
                 style={Action.Style.Destructive}
+                shortcut={Keyboard.Shortcut.Common.Remove}
                 onAction={async () => {
-                  await rm(path, { force: true });
-                  await rm(`${path}.sha256`, { force: true });
-                  if (isDefault) await LocalStorage.removeItem(DEFAULT_MODEL_KEY);
-                  await showToast({ style: Toast.Style.Success, title: `Deleted ${title}` });
+                  if (
+                    !(await confirmAlert({
+                      title: `Delete ${title}?`,
+                      message: `${basename(path)} will be removed from disk${isDefault ? "; it is the default model" : ""}.`,
+                    }))
+                  )
+                    return;
+                  try {
+                    await rm(path, { force: true });
+                    await rm(`${path}.sha256`, { force: true });
+                    if (isDefault) await clearDefaultModel();
+                    await showToast({ style: Toast.Style.Success, title: `Deleted ${title}` });
+                  } catch (error) {
+                    await showFailureToast(error, { title: `Could not delete ${title}` });
+                  }
                   refresh();
                 }}
               />
@@ -120,31 +129,38 @@ export default function ManageModels() {
 
 function ImportModel({ onImported }: { onImported: () => void }) {
   const { pop } = useNavigation();
+  const { handleSubmit, itemProps } = useForm<{ file: string[] }>({
+    validation: {
+      file: (value) => (value?.length ? undefined : "Choose a ggml model file (.bin)"),
+    },
+    async onSubmit(values) {
+      const file = values.file[0];
+      try {
+        const check = await verifyModel(file);
+        if (!check.ok) {
+          await showToast({ style: Toast.Style.Failure, title: "Not a whisper.cpp model", message: `${basename(file)}: ${check.reason}` });
+          return;
+        }
+        await mkdir(modelsDir(), { recursive: true });
+        await copyFile(file, join(modelsDir(), basename(file)));
+      } catch (error) {
+        await showFailureToast(error, { title: `Could not import ${basename(file)}` });
+        return;
+      }
+      await showToast({ style: Toast.Style.Success, title: `Imported ${basename(file)}` });
+      onImported();
+      pop();
+    },
+  });
   return (
     <Form
       actions={
         <ActionPanel>
-          <Action.SubmitForm
-            title="Import"
-            onSubmit={async (values: { file: string[] }) => {
-              const file = values.file?.[0];
-              if (!file) return;
-              const check = await verifyModel(file);
-              if (!check.ok) {
-                await showToast({ style: Toast.Style.Failure, title: "Not a whisper.cpp model", message: `${basename(file)}: ${check.reason}` });
-                return;
-              }
-              await mkdir(modelsDir(), { recursive: true });
-              await copyFile(file, join(modelsDir(), basename(file)));
-              await showToast({ style: Toast.Style.Success, title: `Imported ${basename(file)}` });
-              onImported();
-              pop();
-            }}
-          />
+          <Action.SubmitForm title="Import" onSubmit={handleSubmit} />
         </ActionPanel>
       }
     >
-      <Form.FilePicker id="file" title="ggml model (.bin)" allowMultipleSelection={false} />
+      <Form.FilePicker title="ggml model (.bin)" allowMultipleSelection={false} {...itemProps.file} />
     </Form>
   );
 }

@@ -1,5 +1,5 @@
-import { Action, ActionPanel, Form, getPreferenceValues, getSelectedFinderItems, showToast, Toast, useNavigation } from "@raycast/api";
-import { useEffect, useState } from "react";
+import { Action, ActionPanel, Form, getPreferenceValues, getSelectedFinderItems, useNavigation } from "@raycast/api";
+import { FormValidation, useForm, usePromise } from "@raycast/utils";
 
 import { listInstalled } from "./core/models/modelStore";
 import { OUTPUT_FORMATS, type OutputFormat } from "./core/output/formats";
@@ -8,7 +8,7 @@ import { currentConfigSource, type Preferences } from "./raycast/preferences";
 import { TranscriptionView } from "./raycast/TranscriptionView";
 
 export const LANGUAGES: [string, string][] = [
-  ["auto", "Detect automatically"],
+  ["auto", "Detect Automatically"],
   ["ko", "Korean"],
   ["en", "English"],
   ["ja", "Japanese"],
@@ -37,52 +37,49 @@ export function overridesFrom(values: TranscribeFormValues): Record<string, unkn
 export default function TranscribeFile() {
   const prefs = getPreferenceValues<Preferences>();
   const { push } = useNavigation();
-  const [files, setFiles] = useState<string[]>([]);
   const installed = listInstalled(modelsDir());
-
-  useEffect(() => {
-    getSelectedFinderItems()
-      .then((items) => items.length && setFiles((current) => (current.length ? current : [items[0].path])))
-      .catch(() => undefined); // Finder not in front: the picker starts empty
-  }, []);
-
-  async function submit(values: TranscribeFormValues) {
-    const file = values.files?.[0];
-    if (!file) {
-      await showToast({ style: Toast.Style.Failure, title: "Choose a file", message: "Pick an audio or video file to transcribe." });
-      return;
-    }
-    const source = await currentConfigSource();
-    push(<TranscriptionView file={file} source={source} overrides={overridesFrom(values)} format={values.format as OutputFormat} />);
-  }
+  const { handleSubmit, itemProps, setValue, values } = useForm<TranscribeFormValues>({
+    initialValues: { files: [], engine: prefs.engine, model: "default", language: prefs.language, translate: prefs.translate, format: prefs.outputFormat },
+    validation: { files: FormValidation.Required },
+    async onSubmit(submitted) {
+      const source = await currentConfigSource();
+      push(<TranscriptionView file={submitted.files[0]} source={source} overrides={overridesFrom(submitted)} format={submitted.format as OutputFormat} />);
+    },
+  });
+  // The file selected in Finder, if any, prefills the picker (Finder not in front: it starts empty).
+  usePromise(async () => (await getSelectedFinderItems().catch(() => []))[0]?.path, [], {
+    onData: (path) => {
+      if (path && !values.files?.length) setValue("files", [path]);
+    },
+  });
 
   return (
     <Form
       actions={
         <ActionPanel>
-          <Action.SubmitForm title="Transcribe" onSubmit={submit} />
+          <Action.SubmitForm title="Transcribe" onSubmit={handleSubmit} />
         </ActionPanel>
       }
     >
-      <Form.FilePicker id="files" title="File" allowMultipleSelection={false} value={files} onChange={setFiles} />
-      <Form.Dropdown id="engine" title="Engine" defaultValue={prefs.engine}>
-        <Form.Dropdown.Item value="auto" title="Auto (local, else cloud)" />
+      <Form.FilePicker title="File" allowMultipleSelection={false} {...itemProps.files} />
+      <Form.Dropdown title="Engine" {...itemProps.engine}>
+        <Form.Dropdown.Item value="auto" title="Auto (Local, Else Cloud)" />
         <Form.Dropdown.Item value="local" title="Local (whisper.cpp)" />
-        <Form.Dropdown.Item value="cloud" title="Cloud (OpenAI-compatible)" />
+        <Form.Dropdown.Item value="cloud" title="Cloud (OpenAI-Compatible)" />
       </Form.Dropdown>
-      <Form.Dropdown id="model" title="Model" defaultValue="default">
+      <Form.Dropdown title="Model" {...itemProps.model}>
         <Form.Dropdown.Item value="default" title="Default" />
         {installed.map((m) => (
           <Form.Dropdown.Item key={m.path} value={m.path} title={m.name} />
         ))}
       </Form.Dropdown>
-      <Form.Dropdown id="language" title="Language" defaultValue={prefs.language}>
+      <Form.Dropdown title="Language" {...itemProps.language}>
         {LANGUAGES.map(([value, title]) => (
           <Form.Dropdown.Item key={value} value={value} title={title} />
         ))}
       </Form.Dropdown>
-      <Form.Checkbox id="translate" label="Translate to English" defaultValue={prefs.translate} />
-      <Form.Dropdown id="format" title="Output" defaultValue={prefs.outputFormat}>
+      <Form.Checkbox label="Translate to English" {...itemProps.translate} />
+      <Form.Dropdown title="Output" {...itemProps.format}>
         {OUTPUT_FORMATS.map((f) => (
           <Form.Dropdown.Item key={f} value={f} title={f.toUpperCase()} />
         ))}

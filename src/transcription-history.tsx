@@ -1,7 +1,7 @@
 import { basename } from "node:path";
 
-import { Action, ActionPanel, Color, confirmAlert, getPreferenceValues, Icon, List, showToast, Toast } from "@raycast/api";
-import { useCallback, useEffect, useState } from "react";
+import { Action, ActionPanel, Color, confirmAlert, getPreferenceValues, Icon, Keyboard, List, showToast, Toast } from "@raycast/api";
+import { usePromise } from "@raycast/utils";
 
 import type { HistoryEntry, JobStatus } from "./core/history/HistoryStore";
 import { formatTranscript, type OutputFormat } from "./core/output/formats";
@@ -28,14 +28,11 @@ export function entryMarkdown(e: HistoryEntry): string {
 
 export default function TranscriptionHistory() {
   const prefs = getPreferenceValues<Preferences>();
-  const [entries, setEntries] = useState<HistoryEntry[]>();
-  const reload = useCallback(() => {
-    void historyStore().list().then(setEntries);
-  }, []);
-  useEffect(reload, [reload]);
+  // usePromise, not useCachedPromise: entries carry whole transcripts, too big for Raycast's cache.
+  const { data: entries, isLoading, revalidate: reload } = usePromise(() => historyStore().list());
 
   return (
-    <List isLoading={!entries} isShowingDetail searchBarPlaceholder="Search transcripts and file names">
+    <List isLoading={isLoading} isShowingDetail searchBarPlaceholder="Search transcripts and file names">
       <List.EmptyView title="No transcriptions yet" description="Run Transcribe File or Transcribe Selected Files." />
       {(entries ?? []).map((e) => {
         const text = e.transcript ? formatTranscript(e.transcript, prefs.outputFormat as OutputFormat) : "";
@@ -83,7 +80,7 @@ export default function TranscriptionHistory() {
                   title="Delete"
                   icon={Icon.Trash}
                   style={Action.Style.Destructive}
-                  shortcut={{ modifiers: ["ctrl"], key: "x" }}
+                  shortcut={Keyboard.Shortcut.Common.Remove}
                   onAction={async () => {
                     if (!(await confirmAlert({ title: `Delete the transcript of ${basename(e.file)}?` }))) return;
                     await historyStore().remove(e.id);
@@ -101,10 +98,7 @@ export default function TranscriptionHistory() {
 }
 
 function ResumeView({ entry, format }: { entry: HistoryEntry; format: OutputFormat }) {
-  const [source, setSource] = useState<Awaited<ReturnType<typeof currentConfigSource>>>();
-  useEffect(() => {
-    void currentConfigSource().then(setSource);
-  }, []);
+  const { data: source } = usePromise(currentConfigSource);
   if (!source) return <List isLoading />;
   return <TranscriptionView file={entry.file} source={source} overrides={entry.overrides} format={format} />;
 }

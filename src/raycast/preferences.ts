@@ -49,7 +49,18 @@ export function configSource(p: Preferences, defaultModel?: string): ConfigSourc
   };
 }
 
+/** The default model Manage Models stored (useLocalStorage keeps JSON; a bare path is from older versions). */
+export function storedDefaultModel(raw: string | undefined): string | undefined {
+  if (raw === undefined) return undefined;
+  try {
+    const value: unknown = JSON.parse(raw);
+    return typeof value === "string" ? value : undefined;
+  } catch {
+    return raw;
+  }
+}
+
 export async function currentConfigSource(): Promise<ConfigSource> {
-  const defaultModel = await LocalStorage.getItem<string>(DEFAULT_MODEL_KEY);
+  const defaultModel = storedDefaultModel(await LocalStorage.getItem<string>(DEFAULT_MODEL_KEY));
   return configSource(getPreferenceValues<Preferences>(), defaultModel);
 }

@@ -2,7 +2,7 @@
  * The Raycast commands with @raycast/api replaced by a recording stand-in; everything else is
  * real: the engine host child process, the addon, ffmpeg, the history store.
  */
-import { mkdirSync, symlinkSync } from "node:fs";
+import { existsSync, mkdirSync, symlinkSync } from "node:fs";
 import { join } from "node:path";
 
 import { act, type ReactElement } from "react";
@@ -17,7 +17,7 @@ import TranscriptionHistory from "../../src/transcription-history";
 import ManageModels from "../../src/manage-models";
 import { TranscriptionView } from "../../src/raycast/TranscriptionView";
 import { engineClient, engineHostScript, historyStore, modelsDir } from "../../src/raycast/engine";
-import { configSource, type Preferences } from "../../src/raycast/preferences";
+import { configSource, currentConfigSource, type Preferences } from "../../src/raycast/preferences";
 import { jobTiming } from "../../src/raycast/jobs";
 import { pasteRule } from "../../src/raycast/runQueue";
 import { HISTORY_SCHEMA } from "../../src/core/history/HistoryStore";
@@ -153,9 +153,15 @@ describe("Transcribe File", () => {
     });
     await until(() => (byType(renderer.root, "Form.FilePicker")[0].props.value as string[]).length === 1);
     expect(byType(renderer.root, "Form.FilePicker")[0].props.value).toEqual([jfkWav]);
-    const submit = byType(renderer.root, "Action.SubmitForm")[0];
+    const submit = () => byType(renderer.root, "Action.SubmitForm")[0];
+    // No file: the form says so at the picker and starts nothing (useForm + FormValidation.Required).
     await act(async () => {
-      await submit.props.onSubmit({ files: [jfkWav], engine: "local", model: "default", language: "ko", translate: true, format: "srt" });
+      await submit().props.onSubmit({ files: [], engine: "local", model: "default", language: "ko", translate: true, format: "srt" });
+    });
+    expect(calls.pushed).toHaveLength(0);
+    expect(byType(renderer.root, "Form.FilePicker")[0].props.error).toBe("The item is required");
+    await act(async () => {
+      await submit().props.onSubmit({ files: [jfkWav], engine: "local", model: "default", language: "ko", translate: true, format: "srt" });
     });
     expect(calls.pushed).toHaveLength(1);
     const pushed = calls.pushed[0] as ReactElement<{ file: string; overrides: Record<string, unknown>; format: string; source: Record<string, unknown> }>;
@@ -265,7 +271,27 @@ describe("Manage Models", () => {
     await act(async () => {
       await setDefault.props.onAction();
     });
-    expect(state.storage.get("defaultModel")).toBe(join(modelsDir(), "ggml-tiny.en.bin"));
+    // Stored the way useLocalStorage stores it, and read back by every command's config.
+    const path = join(modelsDir(), "ggml-tiny.en.bin");
+    expect(JSON.parse(state.storage.get("defaultModel")!)).toBe(path);
+    expect((await currentConfigSource()).WHISPER_FLEET_MODEL).toBe(path);
+    const tinyNow = () => byType(renderer.root, "List.Item").find((i) => i.props.title === "tiny.en")!;
+    expect(tinyNow().props.accessories).toEqual([{ tag: { value: "Default", color: "Blue" } }, { text: "Installed" }]);
+    // Delete asks first; "no" keeps the file.
+    const remove = () => tinyNow().findAll((n) => n.props.title === "Delete")[0];
+    expect(remove().props.shortcut).toEqual({ modifiers: ["ctrl"], key: "x" });
+    state.confirmAnswer = false;
+    await act(async () => {
+      await remove().props.onAction();
+    });
+    expect(calls.confirms).toEqual(["Delete tiny.en?"]);
+    expect(existsSync(path)).toBe(true);
+    state.confirmAnswer = true;
+    await act(async () => {
+      await remove().props.onAction();
+    });
+    expect(existsSync(path)).toBe(false);
+    expect(state.storage.has("defaultModel")).toBe(false);
     renderer.unmount();
   });
 });

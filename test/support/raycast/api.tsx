@@ -18,7 +18,10 @@ export const state: {
   /** The app in front, as getFrontmostApplication reports it; later entries: what later calls see. */
   frontmostApp: { name: string; bundleId: string; path: string };
   laterFrontmostApps: { name: string; bundleId: string; path: string }[];
+  /** What the user answers to confirmAlert. */
+  confirmAnswer: boolean;
 } = {
+  confirmAnswer: true,
   laterFrontmostApps: [],
   finderItems: [],
   preferences: {},
@@ -35,6 +38,8 @@ export const calls = {
   pops: 0,
   launched: [] as unknown[],
   preferencesOpened: 0,
+  confirms: [] as string[],
+  opened: [] as string[],
 };
 
 export function resetRaycast(): void {
@@ -46,6 +51,9 @@ export function resetRaycast(): void {
   calls.pops = 0;
   calls.launched.length = 0;
   calls.preferencesOpened = 0;
+  calls.confirms.length = 0;
+  calls.opened.length = 0;
+  state.confirmAnswer = true;
   state.storage.clear();
   state.frontmostApp = { name: "TextEdit", bundleId: "com.apple.TextEdit", path: "/System/Applications/TextEdit.app" };
   state.laterFrontmostApps = [];
@@ -57,6 +65,7 @@ export const environment = {
   assetsPath: process.env.RAYCAST_ASSETS_PATH ?? resolve(__dirname, "..", "..", "..", "assets"),
   supportPath: process.env.RAYCAST_SUPPORT_PATH ?? mkdtempSync(join(tmpdir(), "wf-raycast-support-")),
   commandName: "test",
+  launchType: "userInitiated",
   extensionName: "whisper-fleet",
   isDevelopment: true,
   raycastVersion: "1.0.0",
@@ -154,9 +163,43 @@ export const LaunchType = { UserInitiated: "userInitiated", Background: "backgro
 export async function launchCommand(options: unknown): Promise<void> {
   calls.launched.push(options);
 }
-export async function confirmAlert(): Promise<boolean> {
-  return true;
+export async function confirmAlert(options: { title: string }): Promise<boolean> {
+  calls.confirms.push(options.title);
+  return state.confirmAnswer;
 }
+export async function open(target: string): Promise<void> {
+  calls.opened.push(target);
+}
+/** Raycast's synchronous cache (useCachedPromise keeps the last result in it). */
+export class Cache {
+  private static store = new Map<string, string>();
+  private readonly listeners = new Set<(key: string | undefined, data: string | undefined) => void>();
+  get(key: string) {
+    return Cache.store.get(key);
+  }
+  has(key: string) {
+    return Cache.store.has(key);
+  }
+  set(key: string, data: string) {
+    Cache.store.set(key, data);
+    for (const l of this.listeners) l(key, data);
+  }
+  remove(key: string) {
+    return Cache.store.delete(key);
+  }
+  clear() {
+    Cache.store.clear();
+  }
+  subscribe(listener: (key: string | undefined, data: string | undefined) => void) {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+  get isEmpty() {
+    return Cache.store.size === 0;
+  }
+}
+export const AI = {};
+export const OAuth = {};
 export function useNavigation() {
   return { push: (el: ReactElement) => void calls.pushed.push(el), pop: () => void calls.pops++ };
 }
@@ -164,7 +207,11 @@ export function useNavigation() {
 const names = new Proxy({}, { get: (_t, name) => String(name) }) as Record<string, string>;
 export const Icon = names;
 export const Color = names;
-export const Keyboard = { Shortcut: { Common: { Save: { modifiers: ["cmd"], key: "s" }, Copy: { modifiers: ["cmd", "shift"], key: "c" } } } };
+export const Keyboard = {
+  Shortcut: {
+    Common: { Save: { modifiers: ["cmd"], key: "s" }, Copy: { modifiers: ["cmd", "shift"], key: "c" }, Remove: { modifiers: ["ctrl"], key: "x" } },
+  },
+};
 
 function host(name: string) {
   // Element-valued props (actions, detail, metadata) are rendered as children too, as Raycast
@@ -196,6 +243,7 @@ export const List = withChildren(host("List"), {
     }),
   }),
 });
+export const MenuBarExtra = withChildren(host("MenuBarExtra"), { Item: host("MenuBarExtra.Item"), Section: host("MenuBarExtra.Section") });
 export const ActionPanel = withChildren(host("ActionPanel"), { Section: host("ActionPanel.Section") });
 export const Action = withChildren(host("Action"), {
   CopyToClipboard: host("Action.CopyToClipboard"),
