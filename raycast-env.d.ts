@@ -58,6 +58,8 @@ declare namespace Preferences {
   export type TranscriptionHistory = ExtensionPreferences & {}
   /** Preferences accessible in the `manage-models` command */
   export type ManageModels = ExtensionPreferences & {}
+  /** Preferences accessible in the `running-jobs` command */
+  export type RunningJobs = ExtensionPreferences & {}
   /** Preferences accessible in the `engine-host` command */
   export type EngineHost = ExtensionPreferences & {}
 }
@@ -71,6 +73,8 @@ declare namespace Arguments {
   export type TranscriptionHistory = {}
   /** Arguments passed to the `manage-models` command */
   export type ManageModels = {}
+  /** Arguments passed to the `running-jobs` command */
+  export type RunningJobs = {}
   /** Arguments passed to the `engine-host` command */
   export type EngineHost = {}
 }

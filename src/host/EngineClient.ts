@@ -26,6 +26,7 @@ interface Pending {
   reject(e: FleetError): void;
   onProgress?: (s: ProgressSnapshot) => void;
   onSegments?: (segments: Segment[]) => void;
+  onTracked?: (entryId: string) => void;
 }
 
 export class EngineClient {
@@ -48,6 +49,8 @@ export class EngineClient {
       env: { ...(this.options.env ?? process.env), WHISPER_FLEET_ENGINE_HOST: "1" },
       serialization: "advanced",
       stdio: ["ignore", "ignore", "pipe", "ipc"],
+      // Its own process group: the host outlives a command Raycast unloads (see release()).
+      detached: true,
     });
     let stderr = "";
     child.stderr?.on("data", (d: Buffer) => (stderr = (stderr + d.toString()).slice(-2000)));
@@ -68,6 +71,10 @@ export class EngineClient {
 
   private onEvent(event: HostEvent): void {
     if (event.type === "ready") return;
+    if (event.type === "tracked") {
+      this.pending.get(event.id)?.onTracked?.(event.entryId);
+      return;
+    }
     if (event.type === "status") {
       this.statusWaiters.get(event.id)?.(event.sessions);
       this.statusWaiters.delete(event.id);
@@ -96,6 +103,9 @@ export class EngineClient {
       onProgress?: (s: ProgressSnapshot) => void;
       onSegments?: (segments: Segment[]) => void;
       overrides?: TranscribeFileOptions["overrides"];
+      /** Recorded in history by the host, which runs it to the end even if this process goes away. */
+      track?: { heartbeatMs: number };
+      onTracked?: (entryId: string) => void;
     } = {},
   ): Promise<Transcript> {
     if (options.signal?.aborted) return Promise.reject(abortError());
@@ -110,8 +120,9 @@ export class EngineClient {
         reject: (e) => (done(), reject(e)),
         onProgress: options.onProgress,
         onSegments: options.onSegments,
+        onTracked: options.onTracked,
       });
-      this.post(child, { type: "transcribe", id, path, config, overrides: options.overrides });
+      this.post(child, { type: "transcribe", id, path, config, overrides: options.overrides, track: options.track });
     });
   }
 
@@ -127,6 +138,21 @@ export class EngineClient {
 
   private post(child: ChildProcess, request: HostRequest): void {
     if (child.connected) child.send(request);
+  }
+
+  /**
+   * Lets go of the host without stopping it, as happens when Raycast unloads a command: its tracked
+   * jobs run to the end and land in history; then it exits. Waiting callers are told so.
+   */
+  release(): void {
+    const child = this.child;
+    this.child = undefined;
+    for (const [id, p] of this.pending) {
+      this.pending.delete(id);
+      p.reject(new FleetError("ABORTED", "The job was left running in the background; History and the menu bar show it."));
+    }
+    if (child?.connected) child.disconnect();
+    child?.unref();
   }
 
   /** Stops the host (and with it any running job). */

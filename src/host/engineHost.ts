@@ -1,23 +1,52 @@
 /**
  * The engine host: a child Node process that owns the native addon and the scheduler for a front
  * end (the Raycast commands). It keeps a FleetSession per configuration so a queue of files loads
- * the model once — at most one idle model stays loaded — and exits when its parent goes away or
- * after WHISPER_FLEET_HOST_IDLE_SECONDS (default 600) without work.
+ * the model once — at most one idle model stays loaded. A tracked job is the host's own: it
+ * records it in history (start, heartbeat, outcome) and, when its parent goes away (Raycast unloads
+ * a command when its function returns, or stops one that runs too long), it runs every job to the
+ * end before it exits; the menu bar and History show them and can cancel them through history.
+ * Without work it exits after WHISPER_FLEET_HOST_IDLE_SECONDS (default 600).
  */
 import { createHash } from "node:crypto";
 
 import { loadConfig } from "../core/config";
 import { toFleetError } from "../core/errors";
 import { FleetSession } from "../core/FleetSession";
+import { HistoryStore, type HistoryEntry } from "../core/history/HistoryStore";
+import { dataPaths } from "../core/paths";
+import { progressLine, type ProgressSnapshot } from "../core/scheduling/progress";
 import type { HostEvent, HostRequest } from "./protocol";
 import { SessionPool } from "./SessionPool";
 
 const jobs = new Map<number, AbortController>();
+/** The parent is gone: finish what runs, then exit. */
+let orphaned = false;
 const sources = new Map<string, Record<string, unknown>>();
 let sessions: SessionPool;
 
 function send(event: HostEvent): void {
-  process.send?.(event);
+  if (process.connected) process.send?.(event);
+}
+
+/** History for a tracked job: start now, beat on a timer (and look for a cancel request), finish. */
+async function track(request: Extract<HostRequest, { type: "transcribe" }>, controller: AbortController) {
+  if (!request.track) return undefined;
+  const history = new HistoryStore(dataPaths.history());
+  const entry: HistoryEntry = await history.start(request.path, request.overrides ?? {});
+  send({ type: "tracked", id: request.id, entryId: entry.id });
+  let snapshot: ProgressSnapshot | undefined;
+  const timer = setInterval(() => {
+    if (history.cancelRequested(entry.id)) controller.abort();
+    void history.heartbeat(entry, snapshot ? progressLine(snapshot) : undefined).catch(() => undefined);
+  }, request.track.heartbeatMs);
+  return {
+    progress: (s: ProgressSnapshot) => (snapshot = s),
+    finish: async (outcome: Parameters<HistoryStore["finish"]>[1]) => {
+      clearInterval(timer);
+      await history.finish(entry, outcome).catch(() => undefined);
+      await history.clearCancel(entry.id).catch(() => undefined);
+    },
+  };
 }
 
 function keyFor(source: Record<string, unknown>): string {
@@ -31,11 +60,13 @@ async function transcribe(request: Extract<HostRequest, { type: "transcribe" }>)
   jobs.set(request.id, controller);
   let last = 0;
   const key = keyFor(request.config);
+  const tracked = await track(request, controller).catch(() => undefined);
   try {
     const transcript = await sessions.acquire(key).transcribeFile(request.path, {
       signal: controller.signal,
       overrides: request.overrides,
       onProgress: (snapshot) => {
+        tracked?.progress(snapshot);
         // At most 4 updates a second cross the process boundary; phase changes always do.
         const now = Date.now();
         if (snapshot.phase === "transcribing" && now - last < 250) return;
@@ -44,13 +75,16 @@ async function transcribe(request: Extract<HostRequest, { type: "transcribe" }>)
       },
       onSegments: (segments) => send({ type: "segments", id: request.id, segments }),
     });
+    await tracked?.finish({ transcript });
     send({ type: "done", id: request.id, transcript });
   } catch (error) {
     const e = toFleetError(error);
+    await tracked?.finish({ error: e.toJSON(), cancelled: e.code === "ABORTED" });
     send({ type: "failed", id: request.id, error: e.toJSON() });
   } finally {
     jobs.delete(request.id);
     await sessions.release(key);
+    if (orphaned && jobs.size === 0) void shutdown();
   }
 }
 
@@ -69,8 +103,11 @@ export function startEngineHost(): void {
     onIdleExit: () => void shutdown(),
   });
   process.on("message", onMessage);
-  // The front end went away (Raycast unloaded the command): stop work rather than linger.
-  process.on("disconnect", () => void shutdown());
+  // The front end went away (Raycast unloaded the command): running jobs finish, then the host exits.
+  process.on("disconnect", () => {
+    orphaned = true;
+    if (jobs.size === 0) void shutdown();
+  });
   send({ type: "ready", pid: process.pid });
 }
 

@@ -11,7 +11,15 @@ import type { Segment, Transcript } from "../core/types";
 import type { ConfigSource } from "../core/config";
 
 export type HostRequest =
-  | { type: "transcribe"; id: number; path: string; config: ConfigSource; overrides?: TranscribeFileOptions["overrides"] }
+  | {
+      type: "transcribe";
+      id: number;
+      path: string;
+      config: ConfigSource;
+      overrides?: TranscribeFileOptions["overrides"];
+      /** The host records the job in history and runs it to the end even if its parent goes away. */
+      track?: { heartbeatMs: number };
+    }
   | { type: "cancel"; id: number }
   | { type: "status"; id: number }
   | { type: "shutdown" };
@@ -20,6 +28,8 @@ export type WireError = SerializedError;
 
 export type HostEvent =
   | { type: "ready"; pid: number }
+  /** A tracked job's history entry. */
+  | { type: "tracked"; id: number; entryId: string }
   | { type: "progress"; id: number; snapshot: ProgressSnapshot }
   /** The stitched transcript so far (in order, final text only), each time it grows. */
   | { type: "segments"; id: number; segments: Segment[] }

@@ -1,14 +1,15 @@
 /**
- * The one job lifecycle every command uses: fetch missing runtime components → history start →
- * heartbeat on a timer (a job in a long decode or a quiet chunk still beats) → finish with the
- * transcript, the coded error or "cancelled". `useTrackedJob` wraps it for views.
+ * The one job lifecycle every command uses: fetch missing runtime components, then a tracked job
+ * in the engine host, which owns its history (start, a heartbeat on a timer even through a long
+ * decode, the outcome) and finishes it even if this command is unloaded. `useTrackedJob` wraps it
+ * for views.
  */
 import type { Toast } from "@raycast/api";
 import { useEffect, useRef, useState } from "react";
 
 import type { ConfigSource } from "../core/config";
 import { toFleetError } from "../core/errors";
-import { progressLine, type ProgressSnapshot } from "../core/scheduling/progress";
+import type { ProgressSnapshot } from "../core/scheduling/progress";
 import type { Segment, Transcript } from "../core/types";
 import { engineClient, historyStore, hostEnv } from "./engine";
 import { describeFailure, type FailureView } from "./failure";
@@ -31,30 +32,22 @@ export interface TrackedJob {
 
 export async function runTrackedJob(job: TrackedJob): Promise<Transcript> {
   const engine = String(job.overrides.engine ?? job.source.WHISPER_FLEET_ENGINE ?? "auto");
-  const history = historyStore();
-  const entry = await history.start(job.file, job.overrides);
-  let last: ProgressSnapshot | undefined;
-  const beat = setInterval(() => void history.heartbeat(entry, last ? progressLine(last) : undefined).catch(() => undefined), jobTiming.heartbeatMs);
   try {
     await ensureRuntime(job.source, hostEnv(), job.signal, engine, job.toast);
-    const transcript = await engineClient().transcribe(job.file, job.source, {
-      signal: job.signal,
-      overrides: job.overrides,
-      onProgress: (snapshot) => {
-        last = snapshot;
-        job.onProgress?.(snapshot);
-      },
-      onSegments: job.onSegments,
-    });
-    await history.finish(entry, { transcript });
-    return transcript;
   } catch (error) {
+    // The job never reached the host: recorded here, so History shows why it did not run.
     const e = toFleetError(error);
-    await history.finish(entry, { error: e.toJSON(), cancelled: e.code === "ABORTED" });
+    const history = historyStore();
+    await history.finish(await history.start(job.file, job.overrides), { error: e.toJSON(), cancelled: e.code === "ABORTED" });
     throw e;
-  } finally {
-    clearInterval(beat);
   }
+  return engineClient().transcribe(job.file, job.source, {
+    signal: job.signal,
+    overrides: job.overrides,
+    onProgress: job.onProgress,
+    onSegments: job.onSegments,
+    track: { heartbeatMs: jobTiming.heartbeatMs },
+  });
 }
 
 export interface JobState {

@@ -16,7 +16,10 @@ import TranscribeFile from "../../src/transcribe-file";
 import TranscriptionHistory from "../../src/transcription-history";
 import ManageModels from "../../src/manage-models";
 import { TranscriptionView } from "../../src/raycast/TranscriptionView";
-import { engineClient, engineHostScript, historyStore, modelsDir } from "../../src/raycast/engine";
+import { engineClient, engineHostScript, historyStore, hostEnv, modelsDir } from "../../src/raycast/engine";
+import RunningJobs from "../../src/running-jobs";
+import { formatTranscript } from "../../src/core/output/formats";
+import type { FleetError } from "../../src/core/errors";
 import { configSource, currentConfigSource, type Preferences } from "../../src/raycast/preferences";
 import { jobTiming } from "../../src/raycast/jobs";
 import { pasteRule } from "../../src/raycast/runQueue";
@@ -292,6 +295,86 @@ describe("Manage Models", () => {
     });
     expect(existsSync(path)).toBe(false);
     expect(state.storage.has("defaultModel")).toBe(false);
+    renderer.unmount();
+  });
+});
+
+describe("jobs outlive the command", () => {
+  async function eventually<T>(read: () => Promise<T | undefined>, timeoutMs = 120_000): Promise<T> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const value = await read();
+      if (value !== undefined) return value;
+      if (Date.now() > deadline) throw new Error("condition not met in time");
+      await act(async () => {
+        await new Promise((r) => setTimeout(r, 100));
+      });
+    }
+  }
+  const gone = (pid: number) => {
+    try {
+      process.kill(pid, 0);
+      return undefined;
+    } catch {
+      return true;
+    }
+  };
+
+  /** A job started as a command would start it, and then the command goes away (Raycast unloads it). */
+  async function startAndLeave(file: string, source: ReturnType<typeof configSource>) {
+    const client = new EngineClient({ hostPath: engineHostScript(), env: hostEnv() });
+    let entryId: string | undefined;
+    let progressed = false;
+    const job = client.transcribe(file, source, { track: { heartbeatMs: 300 }, onTracked: (id) => (entryId = id), onProgress: () => (progressed = true) });
+    const settled = job.then(
+      () => "resolved",
+      (e: FleetError) => e.code,
+    );
+    await eventually(async () => (entryId && progressed ? true : undefined));
+    const pid = client.pid!;
+    client.release();
+    expect(await settled).toBe("ABORTED"); // the caller is told it went on in the background
+    return { entryId: entryId!, pid };
+  }
+
+  it("a job whose command went away runs to the end, lands in history, and the menu bar copies its result", async () => {
+    const clip = makeMedia("lj001-120s.flac", ["-i", lj001, "-t", "120"]);
+    // No resume cache: an earlier test transcribed this clip, and the host must do the work itself.
+    const { entryId, pid } = await startAndLeave(clip, { ...configSource({ ...prefs, chunkSeconds: "30" }), WHISPER_FLEET_CACHE: "false" });
+    const entry = await eventually(async () => (await historyStore().list()).find((e) => e.id === entryId && e.status === "done"));
+    expect(entry.transcript!.segments.length).toBeGreaterThan(3);
+    await eventually(async () => gone(pid), 15_000); // and then the host exits
+    let renderer!: ReactTestRenderer;
+    await act(async () => {
+      renderer = create(<RunningJobs />);
+    });
+    await until(() => byType(renderer.root, "MenuBarExtra.Item").some((n) => n.props.title === "Copy Result: lj001-120s.flac"));
+    const copy = byType(renderer.root, "MenuBarExtra.Item").find((n) => n.props.title === "Copy Result: lj001-120s.flac")!;
+    await act(async () => {
+      await copy.props.onAction();
+    });
+    expect(calls.copied).toEqual([formatTranscript(entry.transcript!, "txt")]);
+    renderer.unmount();
+  });
+
+  it("the menu bar shows a running job's progress and cancels it with no command attached", async () => {
+    const { entryId, pid } = await startAndLeave(lj001, { ...configSource(prefs), WHISPER_FLEET_CACHE: "false" });
+    // The host's heartbeat has put its progress in history (the menu bar reads it on each refresh).
+    await eventually(async () => ((await historyStore().list()).find((e) => e.id === entryId)?.progress?.includes("chunks") ? true : undefined));
+    let renderer!: ReactTestRenderer;
+    await act(async () => {
+      renderer = create(<RunningJobs />);
+    });
+    await until(() => byType(renderer.root, "MenuBarExtra").some((n) => n.props.title === "1"));
+    const job = byType(renderer.root, "MenuBarExtra.Submenu").find((n) => (n.props.title as string).startsWith("LJ001_16k.flac"))!;
+    expect(job.props.title).toMatch(/\d+\/\d+ chunks/);
+    const cancel = job.findAll((n) => (n.type as string) === "MenuBarExtra.Item" && n.props.title === "Cancel")[0];
+    await act(async () => {
+      await cancel.props.onAction();
+    });
+    const entry = await eventually(async () => (await historyStore().list()).find((e) => e.id === entryId && e.status !== "running"), 30_000);
+    expect(entry.status).toBe("cancelled");
+    await eventually(async () => gone(pid), 15_000);
     renderer.unmount();
   });
 });

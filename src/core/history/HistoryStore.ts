@@ -1,9 +1,11 @@
 /**
  * Transcription history: one JSON file per job with a schema version, written atomically. A job
  * still marked running whose heartbeat stopped (Raycast unloaded the command, the machine slept)
- * reads back as interrupted; re-running it resumes from the chunk cache.
+ * reads back as interrupted; re-running it resumes from the chunk cache. Another process (the
+ * menu bar) asks the process running a job to stop by leaving a `<id>.cancel` file beside it.
  */
 import { randomUUID } from "node:crypto";
+import { existsSync } from "node:fs";
 import { mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 
@@ -91,5 +93,24 @@ export class HistoryStore {
 
   async remove(id: string): Promise<void> {
     await rm(this.path(id), { force: true });
+    await rm(this.cancelPath(id), { force: true });
+  }
+
+  private cancelPath(id: string): string {
+    return join(this.dir, `${id}.cancel`);
+  }
+
+  /** Asks whichever process runs job `id` to stop it (it looks at each heartbeat). */
+  async requestCancel(id: string): Promise<void> {
+    await mkdir(this.dir, { recursive: true });
+    await writeFile(this.cancelPath(id), new Date(this.now()).toISOString());
+  }
+
+  cancelRequested(id: string): boolean {
+    return existsSync(this.cancelPath(id));
+  }
+
+  async clearCancel(id: string): Promise<void> {
+    await rm(this.cancelPath(id), { force: true });
   }
 }

@@ -243,7 +243,11 @@ export const List = withChildren(host("List"), {
     }),
   }),
 });
-export const MenuBarExtra = withChildren(host("MenuBarExtra"), { Item: host("MenuBarExtra.Item"), Section: host("MenuBarExtra.Section") });
+export const MenuBarExtra = withChildren(host("MenuBarExtra"), {
+  Item: host("MenuBarExtra.Item"),
+  Section: host("MenuBarExtra.Section"),
+  Submenu: host("MenuBarExtra.Submenu"),
+});
 export const ActionPanel = withChildren(host("ActionPanel"), { Section: host("ActionPanel.Section") });
 export const Action = withChildren(host("Action"), {
   CopyToClipboard: host("Action.CopyToClipboard"),
