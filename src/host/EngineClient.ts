@@ -10,6 +10,7 @@ import type { ConfigSource } from "../core/config";
 import type { TranscribeFileOptions } from "../core/FleetSession";
 import type { ProgressSnapshot } from "../core/scheduling/progress";
 import type { Segment, Transcript } from "../core/types";
+import type { CostEstimate } from "../core/cloud/cloudModels";
 import type { HostEvent, HostRequest } from "./protocol";
 import type { SessionMemory } from "./SessionPool";
 
@@ -27,6 +28,7 @@ interface Pending {
   onProgress?: (s: ProgressSnapshot) => void;
   onSegments?: (segments: Segment[]) => void;
   onTracked?: (entryId: string) => void;
+  confirmCost?: (estimate: CostEstimate) => Promise<boolean>;
 }
 
 export class EngineClient {
@@ -71,6 +73,15 @@ export class EngineClient {
 
   private onEvent(event: HostEvent): void {
     if (event.type === "ready") return;
+    if (event.type === "confirm-cost") {
+      const ask = this.pending.get(event.id)?.confirmCost;
+      const child = this.child;
+      void (ask ? ask(event.estimate) : Promise.resolve(false)).then(
+        (ok) => child && this.post(child, { type: "cost-answer", id: event.id, ok }),
+        () => child && this.post(child, { type: "cost-answer", id: event.id, ok: false }),
+      );
+      return;
+    }
     if (event.type === "tracked") {
       this.pending.get(event.id)?.onTracked?.(event.entryId);
       return;
@@ -106,6 +117,8 @@ export class EngineClient {
       /** Recorded in history by the host, which runs it to the end even if this process goes away. */
       track?: { heartbeatMs: number };
       onTracked?: (entryId: string) => void;
+      /** Asked before audio goes to a paid API; without it the host does not ask (CLI-like). */
+      confirmCost?: (estimate: CostEstimate) => Promise<boolean>;
     } = {},
   ): Promise<Transcript> {
     if (options.signal?.aborted) return Promise.reject(abortError());
@@ -121,8 +134,17 @@ export class EngineClient {
         onProgress: options.onProgress,
         onSegments: options.onSegments,
         onTracked: options.onTracked,
+        confirmCost: options.confirmCost,
       });
-      this.post(child, { type: "transcribe", id, path, config, overrides: options.overrides, track: options.track });
+      this.post(child, {
+        type: "transcribe",
+        id,
+        path,
+        config,
+        overrides: options.overrides,
+        track: options.track,
+        confirmCost: options.confirmCost !== undefined,
+      });
     });
   }
 

@@ -12,6 +12,7 @@ import { createHash } from "node:crypto";
 import { loadConfig } from "../core/config";
 import { toFleetError } from "../core/errors";
 import { FleetSession } from "../core/FleetSession";
+import type { CostEstimate } from "../core/cloud/cloudModels";
 import { HistoryStore, type HistoryEntry } from "../core/history/HistoryStore";
 import { dataPaths } from "../core/paths";
 import { progressLine, type ProgressSnapshot } from "../core/scheduling/progress";
@@ -21,6 +22,17 @@ import { SessionPool } from "./SessionPool";
 const jobs = new Map<number, AbortController>();
 /** The parent is gone: finish what runs, then exit. */
 let orphaned = false;
+/** Cost questions waiting for the front end's answer, by job id. */
+const costQuestions = new Map<number, (ok: boolean) => void>();
+
+/** Asks the front end before audio goes to a paid API; nobody there to ask means no. */
+function askCost(id: number, estimate: CostEstimate): Promise<boolean> {
+  if (!process.connected) return Promise.resolve(false);
+  return new Promise((resolve) => {
+    costQuestions.set(id, resolve);
+    send({ type: "confirm-cost", id, estimate });
+  });
+}
 const sources = new Map<string, Record<string, unknown>>();
 let sessions: SessionPool;
 
@@ -65,6 +77,7 @@ async function transcribe(request: Extract<HostRequest, { type: "transcribe" }>)
     const transcript = await sessions.acquire(key).transcribeFile(request.path, {
       signal: controller.signal,
       overrides: request.overrides,
+      confirmCost: request.confirmCost ? (estimate) => askCost(request.id, estimate) : undefined,
       onProgress: (snapshot) => {
         tracked?.progress(snapshot);
         // At most 4 updates a second cross the process boundary; phase changes always do.
@@ -106,6 +119,8 @@ export function startEngineHost(): void {
   // The front end went away (Raycast unloaded the command): running jobs finish, then the host exits.
   process.on("disconnect", () => {
     orphaned = true;
+    for (const answer of costQuestions.values()) answer(false);
+    costQuestions.clear();
     if (jobs.size === 0) void shutdown();
   });
   send({ type: "ready", pid: process.pid });
@@ -118,6 +133,10 @@ function onMessage(message: HostRequest): void {
       break;
     case "cancel":
       jobs.get(message.id)?.abort();
+      break;
+    case "cost-answer":
+      costQuestions.get(message.id)?.(message.ok);
+      costQuestions.delete(message.id);
       break;
     case "status":
       send({ type: "status", id: message.id, sessions: sessions.memory() });

@@ -9,6 +9,7 @@ import type { TranscribeFileOptions } from "../core/FleetSession";
 import type { ProgressSnapshot } from "../core/scheduling/progress";
 import type { Segment, Transcript } from "../core/types";
 import type { ConfigSource } from "../core/config";
+import type { CostEstimate } from "../core/cloud/cloudModels";
 
 export type HostRequest =
   | {
@@ -19,8 +20,12 @@ export type HostRequest =
       overrides?: TranscribeFileOptions["overrides"];
       /** The host records the job in history and runs it to the end even if its parent goes away. */
       track?: { heartbeatMs: number };
+      /** Ask (confirm-cost) before audio goes to a paid API. */
+      confirmCost?: boolean;
     }
   | { type: "cancel"; id: number }
+  /** The user's answer to a confirm-cost event. */
+  | { type: "cost-answer"; id: number; ok: boolean }
   | { type: "status"; id: number }
   | { type: "shutdown" };
 
@@ -28,6 +33,8 @@ export type WireError = SerializedError;
 
 export type HostEvent =
   | { type: "ready"; pid: number }
+  /** Audio is about to go to a paid API: the front end asks the user (no answer, no upload). */
+  | { type: "confirm-cost"; id: number; estimate: CostEstimate }
   /** A tracked job's history entry. */
   | { type: "tracked"; id: number; entryId: string }
   | { type: "progress"; id: number; snapshot: ProgressSnapshot }

@@ -4,9 +4,10 @@
  * decode, the outcome) and finishes it even if this command is unloaded. `useTrackedJob` wraps it
  * for views.
  */
-import type { Toast } from "@raycast/api";
+import { confirmAlert, type Toast } from "@raycast/api";
 import { useEffect, useRef, useState } from "react";
 
+import type { CostEstimate } from "../core/cloud/cloudModels";
 import type { ConfigSource } from "../core/config";
 import { toFleetError } from "../core/errors";
 import type { ProgressSnapshot } from "../core/scheduling/progress";
@@ -47,6 +48,16 @@ export async function runTrackedJob(job: TrackedJob): Promise<Transcript> {
     onProgress: job.onProgress,
     onSegments: job.onSegments,
     track: { heartbeatMs: jobTiming.heartbeatMs },
+    confirmCost,
+  });
+}
+
+/** Before audio goes to api.openai.com (over 10 minutes of it): the price, and the user's yes. */
+export function confirmCost(estimate: CostEstimate): Promise<boolean> {
+  return confirmAlert({
+    title: `Send ${Math.round(estimate.minutes)} minutes of audio to OpenAI?`,
+    message: `About $${estimate.usd.toFixed(2)} with ${estimate.model} at OpenAI's list price (as of ${estimate.pricesAsOf}). Nothing is uploaded unless you continue.`,
+    primaryAction: { title: "Transcribe in the Cloud" },
   });
 }
 

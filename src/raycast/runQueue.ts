@@ -72,6 +72,7 @@ export async function runQueue(
   const texts: string[] = [];
   let failed = 0;
   let lastFailure: unknown;
+  let declined: string | undefined;
   for (const [i, file] of files.entries()) {
     if (controller.signal.aborted) break;
     try {
@@ -90,13 +91,22 @@ export async function runQueue(
       texts.push(formatTranscript(transcript, prefs.outputFormat));
     } catch (error) {
       const e = toFleetError(error);
-      if (e.code === "ABORTED") break;
+      if (e.code === "ABORTED") {
+        // Not the Cancel action: the user said no to sending audio to a paid API.
+        if (!controller.signal.aborted) declined = e.message;
+        break;
+      }
       failed++;
       lastFailure = e;
     }
   }
-  const cancelled = controller.signal.aborted;
-  if (cancelled) {
+  const cancelled = controller.signal.aborted || declined !== undefined;
+  if (declined !== undefined) {
+    toast.style = Toast.Style.Failure;
+    toast.title = "Not sent to OpenAI";
+    toast.message = declined;
+    toast.primaryAction = undefined;
+  } else if (cancelled) {
     toast.style = Toast.Style.Failure;
     toast.title = "Transcription cancelled";
     toast.message = transcripts.length

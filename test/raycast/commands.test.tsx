@@ -110,6 +110,20 @@ describe("Transcribe Selected Files", () => {
     }
   });
 
+  it("asks before sending over 10 minutes of audio to OpenAI; a no uploads nothing", async () => {
+    // api.openai.com itself (no base URL): nothing may leave the machine before the user agrees.
+    state.preferences = { ...prefs, engine: "cloud", openaiApiKey: "sk-test-not-used" };
+    state.finderItems = [{ path: lj001 }];
+    state.confirmAnswer = false;
+    await TranscribeSelectedFiles();
+    expect(calls.confirms).toEqual(["Send 20 minutes of audio to OpenAI?"]);
+    expect(lastToast()).toMatchObject({ style: "FAILURE", title: "Not sent to OpenAI" });
+    expect(lastToast().message).toMatch(/^Not sent: 20 minutes of audio to the OpenAI API was declined/);
+    expect(calls.copied).toEqual([]);
+    const entry = (await historyStore().list()).find((e) => e.file === lj001)!;
+    expect(entry.status).toBe("cancelled");
+  });
+
   it("says what to do when Finder is not in front or nothing is selected", async () => {
     state.finderItems = new Error("Finder isn't the frontmost application");
     await TranscribeSelectedFiles();
