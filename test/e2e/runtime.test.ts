@@ -5,7 +5,7 @@
  * package. Whatever fails, nothing half-installed is ever used.
  */
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -16,29 +16,18 @@ import type { NativeAddon } from "../../src/bindings/addonTypes";
 import { FleetError } from "../../src/core/errors";
 import { ensureComponent, installedComponent, tarballUrl } from "../../src/core/runtime/components";
 import { PINS, type Pins } from "../../src/core/runtime/pins";
-import { packPublished, startRegistry, type LoopbackRegistry } from "../support/registry";
-import { repoRoot } from "../support/paths";
+import { startComponentRegistry, type LoopbackRegistry } from "../support/registry";
 
 const work = mkdtempSync(join(tmpdir(), "wf-runtime-"));
 const linuxFfmpeg = PINS.ffmpeg["linux-x64"]!;
 let registry: LoopbackRegistry;
 let pins: Pins;
 
-beforeAll(() => {
-  const ffmpeg = packPublished(`${linuxFfmpeg.package}@${linuxFfmpeg.version}`, work);
-  // The registry's tarball is the one package-lock.json and pins.ts name.
-  expect(ffmpeg.integrity).toBe(linuxFfmpeg.integrity);
-  execFileSync(process.execPath, [join(repoRoot, "scripts", "prebuild.mjs"), "--out", join(work, "prebuild")], { stdio: "ignore" });
-  const enginePins = JSON.parse(readFileSync(join(work, "prebuild", "pins.json"), "utf8")) as Pins;
-  const engine = enginePins.engine[`${process.platform}-${process.arch}`]!;
-  pins = { ffmpeg: { "linux-x64": linuxFfmpeg }, engine: enginePins.engine };
-  const engineTgz = readdirSync(join(work, "prebuild")).find((f) => f.endsWith(".tgz"))!;
-  return startRegistry([
-    { name: ffmpeg.name, version: ffmpeg.version, tarball: ffmpeg.tarball },
-    { name: engine.package, version: engine.version, tarball: readFileSync(join(work, "prebuild", engineTgz)) },
-  ]).then((r) => {
-    registry = r;
-  });
+const linuxX64 = process.platform === "linux" && process.arch === "x64";
+
+beforeAll(async () => {
+  if (!linuxX64) return; // the engine package packed here is for this platform; the pins name linux-x64
+  ({ registry, pins } = await startComponentRegistry(work));
 }, 120_000);
 afterAll(() => registry?.stop());
 
@@ -61,7 +50,7 @@ async function codeOf(p: Promise<unknown>): Promise<string> {
   }
 }
 
-describe.skipIf(process.platform !== "linux" || process.arch !== "x64")("runtime components from a loopback registry", () => {
+describe.skipIf(!linuxX64)("runtime components from a loopback registry", () => {
   it("installs ffmpeg from its pinned tarball, verified, and it runs; a second call downloads nothing", async () => {
     const dir = fresh();
     expect(installedComponent("ffmpeg", options(dir))).toBeUndefined();

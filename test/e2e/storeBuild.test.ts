@@ -13,14 +13,14 @@ import { dirname, join } from "node:path";
 import { build } from "esbuild";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
-import { PINS, type Pins } from "../../src/core/runtime/pins";
-import { packPublished, startRegistry, type LoopbackRegistry } from "../support/registry";
+import { startComponentRegistry, type LoopbackRegistry } from "../support/registry";
 import { jfkWav, model, repoRoot } from "../support/paths";
 
 const work = mkdtempSync(join(tmpdir(), "wf-store-"));
 const clone = join(work, "checkout");
 const out = join(work, "extension");
 let registry: LoopbackRegistry;
+let pinsFile: string;
 const linux = process.platform === "linux" && process.arch === "x64";
 
 /** Tracked and untracked-but-not-ignored files: what a commit of this tree would hold. */
@@ -57,16 +57,7 @@ beforeAll(async () => {
   run("npm", ["ci", "--no-audit", "--no-fund"], clone);
   run(join(clone, "node_modules", ".bin", "ray"), ["build", "-e", "dist", "-o", out], clone);
   // The registry: ffmpeg as published, the engine as `npm run prebuild` packs it from this build.
-  const ffmpegPin = PINS.ffmpeg["linux-x64"]!;
-  const ffmpeg = packPublished(`${ffmpegPin.package}@${ffmpegPin.version}`, work);
-  execFileSync(process.execPath, [join(repoRoot, "scripts", "prebuild.mjs"), "--out", join(work, "prebuild")], { stdio: "ignore" });
-  const enginePins = JSON.parse(readFileSync(join(work, "prebuild", "pins.json"), "utf8")) as Pins;
-  const engine = enginePins.engine["linux-x64"]!;
-  const engineTgz = readdirSync(join(work, "prebuild")).find((f) => f.endsWith(".tgz"))!;
-  registry = await startRegistry([
-    { name: ffmpeg.name, version: ffmpeg.version, tarball: ffmpeg.tarball },
-    { name: engine.package, version: engine.version, tarball: readFileSync(join(work, "prebuild", engineTgz)) },
-  ]);
+  ({ registry, pinsFile } = await startComponentRegistry(work));
 }, 900_000);
 afterAll(() => registry?.stop());
 
@@ -125,7 +116,7 @@ require(command).default().then(() => {
         RAYCAST_SUPPORT_PATH: support,
         WHISPER_FLEET_REGISTRY: registry.url,
         // The engine pin of this build; a release writes it into pins.ts instead.
-        WHISPER_FLEET_RUNTIME_PINS: join(work, "prebuild", "pins.json"),
+        WHISPER_FLEET_RUNTIME_PINS: pinsFile,
         TEST_FINDER_ITEMS: JSON.stringify([jfkWav]),
         TEST_PREFERENCES: JSON.stringify({
           engine: "local",

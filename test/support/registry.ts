@@ -4,10 +4,13 @@
  * request: a connection cut halfway, a corrupted body, a missing package.
  */
 import { execFileSync } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
+
+import { PINS, type Pins } from "../../src/core/runtime/pins";
+import { repoRoot } from "./paths";
 
 export type RegistryFault = "cut" | "corrupt" | "missing";
 
@@ -78,4 +81,26 @@ export function packPublished(spec: string, dir: string): { tarball: Buffer; int
     execFileSync("npm", ["pack", spec, "--json", "--pack-destination", dir], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }),
   );
   return { tarball: readFileSync(join(dir, info.filename)), integrity: info.integrity, name: info.name, version: info.version };
+}
+
+/**
+ * The registry a store build on linux-x64 fetches from: ffmpeg exactly as published (its integrity
+ * checked against pins.ts), and this checkout's engine packed by `npm run prebuild`, whose pin
+ * lands in `<dir>/prebuild/pins.json` (for WHISPER_FLEET_RUNTIME_PINS).
+ */
+export async function startComponentRegistry(dir: string): Promise<{ registry: LoopbackRegistry; pins: Pins; pinsFile: string }> {
+  const ffmpegPin = PINS.ffmpeg["linux-x64"]!;
+  const ffmpeg = packPublished(`${ffmpegPin.package}@${ffmpegPin.version}`, dir);
+  if (ffmpeg.integrity !== ffmpegPin.integrity) throw new Error(`${ffmpegPin.package}@${ffmpegPin.version} from npm is not the tarball pins.ts names`);
+  const out = join(dir, "prebuild");
+  execFileSync(process.execPath, [join(repoRoot, "scripts", "prebuild.mjs"), "--out", out], { stdio: "ignore" });
+  const pinsFile = join(out, "pins.json");
+  const enginePins = JSON.parse(readFileSync(pinsFile, "utf8")) as Pins;
+  const engine = enginePins.engine["linux-x64"]!;
+  const engineTgz = readdirSync(out).find((f) => f.endsWith(".tgz"))!;
+  const registry = await startRegistry([
+    { name: ffmpeg.name, version: ffmpeg.version, tarball: ffmpeg.tarball },
+    { name: engine.package, version: engine.version, tarball: readFileSync(join(out, engineTgz)) },
+  ]);
+  return { registry, pins: { ffmpeg: { "linux-x64": ffmpegPin }, engine: enginePins.engine }, pinsFile };
 }
