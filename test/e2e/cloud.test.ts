@@ -198,7 +198,9 @@ describe("faults between us and the server", () => {
         .transcribeChunk({ chunk: wholeChunk(), audio: jfkAudio(), options: {}, signal: new AbortController().signal })
         .catch((e: unknown) => e);
       expect(error).toMatchObject({ code, retryable: false });
-      expect((error as { hint?: string }).hint ?? (error as Error).message).toBeTruthy();
+      // The sentence names the server; fatal errors say what to do.
+      expect((error as Error).message).toContain(proxy.url);
+      expect((error as { hint?: string }).hint).toMatch(/\w+ \w+ \w+/);
       expect(proxy.arrivals).toHaveLength(1);
       expect(Date.now() - t0).toBeLessThan(3000);
     } finally {
@@ -224,13 +226,14 @@ describe("faults between us and the server", () => {
         Array.from({ length: 10 }, (_, i) => e.transcribeChunk({ chunk: wholeChunk(i), audio, options: {}, signal: new AbortController().signal })),
       );
       expect(proxy.arrivals).toHaveLength(10);
-      // 240 per minute: the limiter releases one request every 250 ms. Arrivals carry the HTTP
-      // client's jitter (tens of ms on a loaded 2-core machine), but never accumulate it: over any
-      // stretch of k requests, at least k × 250 ms pass, less one constant jitter allowance.
+      // 240 per minute: the limiter releases one request every 250 ms (exactly, with a clock double:
+      // rateLimiter.test.ts). Here the arrivals carry the HTTP client's jitter, which on a loaded
+      // 2-core machine reaches a few hundred ms but never accumulates: over any stretch of k
+      // requests at least (k - 1) × 250 ms pass — never more than one request early, never a burst.
       const a = proxy.arrivals;
-      for (let i = 0; i < a.length; i++) for (let j = i + 1; j < a.length; j++) expect(a[j] - a[i]).toBeGreaterThanOrEqual((j - i) * 250 - 100);
-      const perMinute = ((proxy.arrivals.length - 1) / (proxy.arrivals.at(-1)! - proxy.arrivals[0])) * 60000;
-      expect(perMinute).toBeLessThanOrEqual(240 * 1.02);
+      for (let i = 0; i < a.length; i++) for (let j = i + 1; j < a.length; j++) expect(a[j] - a[i]).toBeGreaterThanOrEqual((j - i - 1) * 250);
+      const perMinute = ((a.length - 1) / (a.at(-1)! - a[0])) * 60000;
+      expect(perMinute).toBeLessThanOrEqual(240 * (9 / 8)); // 9 intervals, at most one of them lost to jitter
     } finally {
       await proxy.close();
     }

@@ -55,7 +55,8 @@ describe("ffmpeg resolution", () => {
   });
 
   it("finds a working ffmpeg on a fresh machine (the bundled one here)", () => {
-    expect(resolveFfmpeg().path).toBeTruthy();
+    const found = resolveFfmpeg();
+    expect(spawnSync(found.path, ["-version"], { encoding: "utf8" }).stdout).toMatch(/^ffmpeg version/);
   });
 });
 
@@ -168,6 +169,12 @@ describe("inputs of every kind", () => {
     const t = await s.transcribeFile(inputs.truncatedMp3);
     expect(t.source.duration).toBeGreaterThan(3);
     expect(t.source.duration).toBeLessThan(6);
+    // The report: how much of what the header promised (11.1 s) was decoded, and ffmpeg's complaint.
+    expect(t.warnings?.[0]).toBe(
+      `Only ${t.source.duration.toFixed(1)} s of the 11.1 s in ${inputs.truncatedMp3} could be decoded; the rest is missing or damaged.`,
+    );
+    expect(t.warnings?.[1]).toMatch(/^ffmpeg reported problems while decoding .*truncated\.mp3: /);
+    expect(t.metrics!.audioSeconds).toBeCloseTo(t.source.duration, 3);
   });
 
   it.each([

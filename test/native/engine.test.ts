@@ -223,18 +223,24 @@ describe("transcription", () => {
   });
 
   it("runs two jobs at once on shared workers (queued in arrival order)", async () => {
-    const a = engine.transcribe([{ index: 0, offsetMs: 0, pcm: jfk() }], {}, { threads: 1 });
+    // Two workers, three chunks: A's chunk and B's first start at once (in either order: two threads),
+    // and B's second waits for a free worker; first come, first served.
+    const started: string[] = [];
+    const onEvent = (job: string) => (e: NativeJobEvent) => void (e.type === "chunkStart" && started.push(`${job}${e.chunkIndex}`));
+    const a = engine.transcribe([{ index: 0, offsetMs: 0, pcm: jfk() }], {}, { threads: 1, onEvent: onEvent("A") });
     const b = engine.transcribe(
       [
         { index: 0, offsetMs: 0, pcm: jfk() },
         { index: 1, offsetMs: 11_000, pcm: jfk() },
       ],
       {},
-      { threads: 1 },
+      { threads: 1, onEvent: onEvent("B") },
     );
     const [ra, rb] = await Promise.all([a, b]);
     expect(ra).toHaveLength(1);
-    expect(rb.map((r) => r.index)).toEqual([0, 1]);
+    expect(rb.map((r) => r.index).sort()).toEqual([0, 1]);
+    expect(started.slice(0, 2).sort()).toEqual(["A0", "B0"]);
+    expect(started[2]).toBe("B1");
   });
 
   it("gives every bad input its coded error, and the process survives", async () => {

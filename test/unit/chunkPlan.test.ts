@@ -52,10 +52,26 @@ describe("planChunks", () => {
     expect(plan.chunks[1].ownStart).toBeLessThanOrEqual(312);
   });
 
-  it("without any pause cuts at the target and still tiles the file", () => {
-    const plan = planChunks(1000, energyMap(1000, []), { chunkSeconds: 300, overlapSeconds: 5 });
+  it("without any pause cuts near the target (within the search window) and still tiles the file", () => {
+    const plan = planChunks(1000, energyMap(1000, []), { chunkSeconds: 300, overlapSeconds: 5, searchSeconds: 10 });
     expect(plan.chunks).toHaveLength(4);
+    plan.chunks.slice(1).forEach((c, i) => expect(Math.abs(c.ownStart - 250 * (i + 1))).toBeLessThanOrEqual(10));
     expectTiling(plan, 1000);
+    // searchSeconds 0: fixed cuts, exactly at the targets.
+    const fixed = planChunks(1000, energyMap(1000, []), { chunkSeconds: 300, overlapSeconds: 5, searchSeconds: 0 });
+    expect(fixed.chunks.slice(1).map((c) => c.ownStart)).toEqual([250, 500, 750]);
+  });
+
+  it("takes a sustained dip (a breath) over a single quiet frame inside a word when there is no pause", () => {
+    // The first minute is silence, so the threshold sits near the noise floor; around the 300 s
+    // target the speech has the helper's one-frame dips (quiet alone) and a half-second breath at
+    // 315 s that is never below the threshold but is the quietest stretch once frames are smoothed.
+    const energy = energyMap(600, [[0, 60]]);
+    for (let i = Math.round(315 / FRAME); i < Math.round(315.5 / FRAME); i++) energy.rms[i] = 0.08;
+    const plan = planChunks(600, energy, { chunkSeconds: 300, overlapSeconds: 5 });
+    expect(plan.chunks).toHaveLength(2);
+    expect(plan.chunks[1].ownStart).toBeGreaterThanOrEqual(315);
+    expect(plan.chunks[1].ownStart).toBeLessThanOrEqual(315.5);
   });
 
   it("gives a short file one chunk with no overlap", () => {

@@ -24,6 +24,12 @@ describe("configuration", () => {
     expect(c).toMatchObject({ minWorkers: 2, maxWorkers: 8, overlapSeconds: 3, timeoutSeconds: 120, autoAdjust: false });
   });
 
+  it("accepts MIN_WORKER equal to MAX_WORKER (a fixed pool) and rejects fractional worker counts", () => {
+    expect(loadConfig({ MIN_WORKER: "4", MAX_WORKER: "4" })).toMatchObject({ minWorkers: 4, maxWorkers: 4 });
+    expect(configError({ MIN_WORKER: "1.5" }).message).toMatch(/^MIN_WORKER/);
+    expect(configError({ MAX_WORKER: "2.5" }).message).toMatch(/^MAX_WORKER/);
+  });
+
   it("names the variable and the problem when a value is bad", () => {
     for (const [src, name] of [
       [{ MIN_WORKER: "0" }, "MIN_WORKER"],

@@ -13,6 +13,16 @@ describe("hill climber", () => {
     expect(c.best()?.workers).toBe(4);
   });
 
+  it("never goes past its upper bound, even when every step up pays", () => {
+    for (const candidates of [undefined, [1, 2, 3, 6, 12]]) {
+      const c = new HillClimber({ min: 1, max: 6, start: 1, window: 1, candidates });
+      let highest = c.workers;
+      for (let i = 0; i < 30; i++) highest = Math.max(highest, c.observe(c.workers * 10).workers);
+      expect(highest).toBe(6);
+      expect(c.workers).toBe(6);
+    }
+  });
+
   it("keeps the count when a step up does not pay beyond the hysteresis", () => {
     const c = new HillClimber({ min: 1, max: 10, start: 3, hysteresis: 0.1, window: 1 });
     for (let i = 0; i < 10; i++) c.observe(30 + c.workers); // +3% per worker: not worth it

@@ -15,7 +15,43 @@ function fakeClock(): LimiterClock & { t: number; waits: number[] } {
   return clock;
 }
 
+/** A clock whose sleeps are timers on virtual time; `drive` fires them in order until `work` settles. */
+function virtualClock() {
+  const timers: { at: number; fire: () => void }[] = [];
+  const clock = {
+    t: 0,
+    now: () => clock.t,
+    sleep: (ms: number) => new Promise<void>((fire) => timers.push({ at: clock.t + ms, fire })),
+    async drive<T>(work: Promise<T>): Promise<T> {
+      let done = false;
+      void work.finally(() => (done = true));
+      for (let idle = 0; !done && idle < 1000;) {
+        await new Promise((r) => setImmediate(r));
+        if (done) break;
+        timers.sort((a, b) => a.at - b.at);
+        const next = timers.shift();
+        if (!next) {
+          idle++;
+          continue;
+        }
+        clock.t = Math.max(clock.t, next.at);
+        next.fire();
+      }
+      return work;
+    },
+  };
+  return clock;
+}
+
 describe("rate limiter", () => {
+  it("six concurrent callers at 120 per minute start 500 ms apart, however they race", async () => {
+    const clock = virtualClock();
+    const limiter = new RateLimiter(120, clock);
+    const starts: number[] = [];
+    await clock.drive(Promise.all(Array.from({ length: 6 }, () => limiter.acquire().then(() => starts.push(clock.t)))));
+    expect(starts).toEqual([0, 500, 1000, 1500, 2000, 2500]);
+  });
+
   it("spaces requests evenly at the configured rate, never bursting above it", async () => {
     const clock = fakeClock();
     const limiter = new RateLimiter(120, clock);

@@ -148,6 +148,28 @@ describe("stitch", () => {
     expect(text).toBe("more completely broken and far less beautiful");
   });
 
+  it("does not pair the same word heard seconds apart: with no shared word in time, each side keeps its half", () => {
+    // "the" at 99 s in chunk A and "the" at 103 s in chunk B are two different words.
+    const cut = 101;
+    const plan = [chunk(0, 0, cut, 200, 5), chunk(1, cut, 200, 200, 5)];
+    const w = (text: string, start: number): Word => ({ text, start, end: start + 0.3 });
+    const a = [w("alpha", 97), w("beta", 98), w("the", 99), w("gamma", 100.2)];
+    const b = [w("zeta", 101.2), w("eta", 102), w("the", 103), w("theta", 104.5)];
+    const result = (index: number, ws: Word[]): ChunkTranscript => ({
+      index,
+      start: plan[index].start,
+      end: plan[index].end,
+      segments: [{ start: ws[0].start, end: ws.at(-1)!.end, text: ws.map((x) => x.text).join(" "), words: ws, chunk: index }],
+      engine: "test",
+      model: "m",
+      precision: "word",
+      fallbacks: 0,
+      timings: { wallMs: 1 },
+    });
+    const { segments } = stitch(plan, new Map([result(0, a), result(1, b)].map((r) => [r.index, r])), new Map());
+    expect(segments.flatMap((s) => s.words!.map((x) => x.text)).join(" ")).toBe("alpha beta the gamma zeta eta the theta");
+  });
+
   it("rebases nothing twice: segment times stay on the file's timeline", () => {
     const results = new Map(plan.map((c) => [c.index, transcribe(c, ref, 0, (w) => w)]));
     const { segments } = stitch(plan, results);

@@ -278,7 +278,7 @@ export function classify(error: unknown, model: string, baseURL?: string): Fleet
     const make = (c: ErrorCode, message: string, retryable = false, details?: Record<string, unknown>) =>
       new FleetError(c, message, { retryable, cause: error, details });
     if (status === 401 || status === 403) return make("CLOUD_AUTH", `${where} rejected the API key (HTTP ${status}).`);
-    if (status === 429 && code === "insufficient_quota") return make("CLOUD_QUOTA", `The OpenAI account behind this key has no quota left.`);
+    if (status === 429 && code === "insufficient_quota") return make("CLOUD_QUOTA", `The account behind this key at ${where} has no quota left.`);
     if (status === 429)
       return make("CLOUD_RATE_LIMITED", `${where} is rate limiting requests (HTTP 429).`, true, { retryAfterMs: retryAfterMs(error.headers) });
     if (status === 404) return make("CLOUD_MODEL_NOT_FOUND", `${where} does not know the model "${model}" (HTTP 404).`, false);

@@ -193,13 +193,17 @@ export async function decodeMedia(path: string, options: DecodeMediaOptions): Pr
     await dispose();
     throw error;
   }
+  const decoded = meter.samples / SAMPLE_RATE;
   const warnings = stderr.trim() ? [`ffmpeg reported problems while decoding ${path}: ${stderrTail(stderr)}`] : [];
-  options.onProgress?.(meter.samples / SAMPLE_RATE, probe.duration);
+  // A damaged or cut file: say how much of what its header promised could be read.
+  if (probe.duration && probe.duration - decoded > Math.max(1, 0.1 * probe.duration))
+    warnings.unshift(`Only ${decoded.toFixed(1)} s of the ${probe.duration.toFixed(1)} s in ${path} could be decoded; the rest is missing or damaged.`);
+  options.onProgress?.(decoded, probe.duration);
   return {
     path: out,
     sampleRate: SAMPLE_RATE,
     samples: meter.samples,
-    duration: meter.samples / SAMPLE_RATE,
+    duration: decoded,
     probe,
     energy: meter.energy(),
     warnings,

@@ -49,7 +49,7 @@ export class HillClimber {
   constructor(options: ClimbOptions) {
     const min = Math.max(1, options.min);
     const max = Math.max(min, options.max);
-    const given = options.candidates?.filter((c) => Number.isInteger(c) && c >= 1) ?? [];
+    const given = options.candidates?.filter((c) => Number.isInteger(c) && c >= min && c <= max) ?? [];
     const list = given.length ? [...new Set(given)] : Array.from({ length: max - min + 1 }, (_, i) => min + i);
     if (!list.includes(options.start)) list.push(Math.max(1, options.start));
     this.list = list.sort((a, b) => a - b);
