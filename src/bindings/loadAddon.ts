@@ -38,8 +38,8 @@ export function addonCandidates(): string[] {
 export function loadAddon(): NativeAddon {
   if (cached) return cached;
   const candidates = addonCandidates();
-  const found = candidates.find((candidate) => existsSync(candidate));
-  if (!found) {
+  const present = candidates.filter((candidate) => existsSync(candidate));
+  if (!present.length) {
     throw new FleetError("ADDON_NOT_FOUND", `The native engine is not built for ${process.platform}-${process.arch}.`, {
       hint:
         "Possible solutions:\n" +
@@ -48,21 +48,26 @@ export function loadAddon(): NativeAddon {
         `Looked in:\n${candidates.map((c) => `  - ${c}`).join("\n")}`,
     });
   }
-  try {
-    // A computed path on purpose: bundlers must not try to inline the binary.
-    const requireNative = createRequire(join(moduleDir(), "loader.js"));
-    cached = requireNative(found) as NativeAddon;
-    return cached;
-  } catch (error) {
-    throw new FleetError("ADDON_LOAD_FAILED", `The native engine at ${found} could not be loaded: ${(error as Error).message}`, {
-      cause: error,
-      hint:
-        "Possible solutions:\n" +
-        "  - rebuild it for this machine: `npm run build:native`\n" +
-        "  - check that it was built for this platform and Node-API version (Node >= 22, Node-API 8)\n" +
-        "  - use the cloud engine (--engine cloud)",
-    });
+  // Every candidate that exists is tried in order, as sharp does: a stale build in assets/ must not
+  // hide a good downloaded one, and when all fail each says why.
+  // A computed path on purpose: bundlers must not try to inline the binary.
+  const requireNative = createRequire(join(moduleDir(), "loader.js"));
+  const failures: string[] = [];
+  for (const candidate of present) {
+    try {
+      cached = requireNative(candidate) as NativeAddon;
+      return cached;
+    } catch (error) {
+      failures.push(`  - ${candidate}: ${(error as Error).message.split("\n")[0]}`);
+    }
   }
+  throw new FleetError("ADDON_LOAD_FAILED", `The native engine could not be loaded (${present.length === 1 ? "one build found" : `${present.length} builds found`}):\n${failures.join("\n")}`, {
+    hint:
+      "Possible solutions:\n" +
+      "  - rebuild it for this machine: `npm run build:native`\n" +
+      "  - check that it was built for this platform and Node-API version (Node >= 22, Node-API 8)\n" +
+      "  - use the cloud engine (--engine cloud)",
+  });
 }
 
 /** Whether a local engine can exist at all here, without throwing. */

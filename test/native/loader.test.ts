@@ -1,0 +1,29 @@
+/**
+ * The one door to the addon: every candidate that exists is tried in order, so a broken or stale
+ * file earlier in the list (an override, an old build) does not hide a good one behind it.
+ */
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+import { afterEach, describe, expect, it } from "vitest";
+
+import { addonCandidates, loadAddon } from "../../src/bindings/loadAddon";
+
+describe("addon loader", () => {
+  afterEach(() => {
+    delete process.env.WHISPER_FLEET_ADDON;
+  });
+
+  it("skips a candidate that fails to load and takes the next good one", () => {
+    const dir = mkdtempSync(join(tmpdir(), "wf-loader-"));
+    mkdirSync(dir, { recursive: true });
+    const broken = join(dir, "whisper_fleet.node");
+    writeFileSync(broken, "not a shared library");
+    process.env.WHISPER_FLEET_ADDON = broken;
+    expect(addonCandidates()[0]).toBe(broken);
+    const addon = loadAddon();
+    expect(addon.napiVersion).toBeGreaterThanOrEqual(8);
+    expect(typeof addon.WhisperModel).toBe("function");
+  });
+});
