@@ -61,13 +61,17 @@ export function loadAddon(): NativeAddon {
       failures.push(`  - ${candidate}: ${(error as Error).message.split("\n")[0]}`);
     }
   }
-  throw new FleetError("ADDON_LOAD_FAILED", `The native engine could not be loaded (${present.length === 1 ? "one build found" : `${present.length} builds found`}):\n${failures.join("\n")}`, {
-    hint:
-      "Possible solutions:\n" +
-      "  - rebuild it for this machine: `npm run build:native`\n" +
-      "  - check that it was built for this platform and Node-API version (Node >= 22, Node-API 8)\n" +
-      "  - use the cloud engine (--engine cloud)",
-  });
+  throw new FleetError(
+    "ADDON_LOAD_FAILED",
+    `The native engine could not be loaded (${present.length === 1 ? "one build found" : `${present.length} builds found`}):\n${failures.join("\n")}`,
+    {
+      hint:
+        "Possible solutions:\n" +
+        "  - rebuild it for this machine: `npm run build:native`\n" +
+        "  - check that it was built for this platform and Node-API version (Node >= 22, Node-API 8)\n" +
+        "  - use the cloud engine (--engine cloud)",
+    },
+  );
 }
 
 /** Whether a local engine can exist at all here, without throwing. */

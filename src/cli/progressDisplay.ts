@@ -4,7 +4,7 @@
  */
 import cliProgress from "cli-progress";
 
-import { formatDuration, progressLine, type ProgressSnapshot } from "../core/scheduling/progress";
+import { formatDuration, percentDone, progressLine, type ProgressSnapshot } from "../core/scheduling/progress";
 
 export interface ProgressDisplay {
   update(snapshot: ProgressSnapshot): void;
@@ -46,13 +46,10 @@ class TtyDisplay implements ProgressDisplay {
   }
 
   update(s: ProgressSnapshot): void {
-    if (s.phase !== "transcribing") {
-      this.status ??= this.multi.create(100, 0, { label: "Status   ", info: "" });
-      const pct = s.decoded?.total ? (100 * s.decoded.done) / s.decoded.total : s.phase === "done" ? 100 : 0;
-      this.status.update(Math.min(100, pct), { label: "Status   ", info: progressLine(s) });
-      return;
-    }
-    this.status?.update(0, { label: "Status   ", info: progressLine(s) });
+    // The status is a line of text, not a bar: the bars below it are the progress.
+    this.status ??= this.multi.create(1, 0, { label: "Status   ", info: "" }, { format: "{label} {info}" });
+    this.status.update(0, { label: "Status   ", info: progressLine(s) });
+    if (s.phase !== "transcribing") return;
     // Worker lanes first, the overall bar under them, as in the plan's panel.
     while (this.lanes.length < Math.max(s.workers.length, s.activeWorkers)) {
       const id = this.lanes.length;
@@ -61,11 +58,11 @@ class TtyDisplay implements ProgressDisplay {
     s.workers.slice(0, this.lanes.length).forEach((w, i) => {
       const info =
         w.state === "busy" || w.state === "retrying" ? `chunk ${(w.chunk ?? 0) + 1}/${s.chunks.total}${w.state === "retrying" ? " (retry)" : ""}` : w.state;
-      this.lanes[i].update(Math.round(w.percent), { label: `Worker ${String(i + 1).padStart(2)}`, info });
+      this.lanes[i].update(percentDone(w.percent, 100), { label: `Worker ${String(i + 1).padStart(2)}`, info });
     });
     this.overall ??= this.multi.create(100, 0, { label: "Overall  ", info: "" });
-    const pct = s.audio.total ? (100 * s.audio.done) / s.audio.total : 0;
-    this.overall.update(Math.round(pct), {
+    // One model drives every figure: audio seconds done (finished chunks plus running ones' share).
+    this.overall.update(percentDone(s.audio.done, s.audio.total), {
       label: "Overall  ",
       info: `${s.chunks.done}/${s.chunks.total} chunks · ${s.activeWorkers} workers · ${s.speed.chunksPerMinute.toFixed(1)} chunks/min · ${s.speed.realtimeFactor.toFixed(1)}x · ETA ${formatDuration(s.etaSeconds)}`,
     });

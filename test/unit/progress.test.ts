@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 
-import { estimateEta, progressLine, progressPanel, type ProgressSnapshot } from "../../src/core/scheduling/progress";
+import { estimateEta, percentDone, progressLine, progressPanel, type ProgressSnapshot } from "../../src/core/scheduling/progress";
 
 describe("progress", () => {
   it("ETA converges on the true remaining time as work proceeds", () => {
@@ -36,5 +36,26 @@ describe("progress", () => {
     const panel = progressPanel(s, 10);
     expect(panel[0]).toBe("Worker  1 ████░░░░░░  40% chunk  24/50");
     expect(panel[2]).toMatch(/^Overall {3}█████░░░░░ {2}48% 24\/50 chunks$/);
+  });
+
+  it("tells one story at the end of a file: 3 of 4 chunks with the last at 99% is 99%, not 100%", () => {
+    // A 4-minute file: three 60 s chunks done, the fourth at 99.4% (what a terminal showed as 100%).
+    const s: ProgressSnapshot = {
+      phase: "transcribing",
+      file: "talk.m4a",
+      engine: "local:base",
+      workers: [{ id: 0, state: "busy", chunk: 3, percent: 99.4 }],
+      activeWorkers: 1,
+      chunks: { done: 3, total: 4, failed: 0, cached: 0, running: 1 },
+      audio: { done: 180 + 0.994 * 60, total: 240 },
+      speed: { chunksPerMinute: 3, realtimeFactor: 4 },
+      etaSeconds: 1,
+      elapsedSeconds: 60,
+    };
+    const panel = progressPanel(s, 10);
+    expect(panel[0]).toMatch(/ 99% chunk {3}4\/4$/);
+    expect(panel[1]).toMatch(/^Overall .* 99% 3\/4 chunks$/);
+    expect(percentDone(240, 240)).toBe(100);
+    expect(percentDone(0, 0)).toBe(0);
   });
 });

@@ -83,6 +83,13 @@ export function progressLine(p: ProgressSnapshot): string {
   }
 }
 
+/** Whole percent of work done: 100 only when all of it is (99.6% of the audio is not "done"). */
+export function percentDone(done: number, total: number): number {
+  if (total <= 0) return 0;
+  if (done >= total) return 100;
+  return Math.min(99, Math.floor((100 * done) / total));
+}
+
 function bar(fraction: number, width: number): string {
   const f = Math.min(1, Math.max(0, fraction));
   const full = Math.round(f * width);
@@ -94,10 +101,10 @@ export function progressPanel(p: ProgressSnapshot, width = 24): string[] {
   const lines = p.workers.map((w) => {
     const what = w.state === "busy" || w.state === "retrying" ? `chunk ${String((w.chunk ?? 0) + 1).padStart(3)}/${p.chunks.total}` : w.state.padEnd(13);
     const step = w.step === "encoding" ? " · encoding" : w.step === "sent" ? " · sent, waiting" : "";
-    return `Worker ${String(w.id + 1).padStart(2)} ${bar(w.percent / 100, width)} ${String(Math.round(w.percent)).padStart(3)}% ${what}${w.state === "retrying" ? " (retry)" : ""}${step}`;
+    return `Worker ${String(w.id + 1).padStart(2)} ${bar(w.percent / 100, width)} ${String(percentDone(w.percent, 100)).padStart(3)}% ${what}${w.state === "retrying" ? " (retry)" : ""}${step}`;
   });
-  const overall = p.audio.total > 0 ? p.audio.done / p.audio.total : 0;
-  lines.push(`Overall   ${bar(overall, width)} ${String(Math.round(overall * 100)).padStart(3)}% ${p.chunks.done}/${p.chunks.total} chunks`);
+  const overall = percentDone(p.audio.done, p.audio.total);
+  lines.push(`Overall   ${bar(overall / 100, width)} ${String(overall).padStart(3)}% ${p.chunks.done}/${p.chunks.total} chunks`);
   lines.push(
     `Speed ${p.speed.chunksPerMinute.toFixed(1)} chunks/min · ${p.speed.realtimeFactor.toFixed(1)}x realtime · ETA ${formatDuration(p.etaSeconds)} · elapsed ${formatDuration(p.elapsedSeconds)}`,
   );
