@@ -26,10 +26,13 @@ function rng(seed: number) {
   return () => (x = (x * 16807) % 2147483647) / 2147483647;
 }
 
-async function within<T>(ms: number, work: Promise<T>): Promise<T> {
+async function within<T>(ms: number, work: Promise<T>, what = ""): Promise<T> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   try {
-    return await Promise.race([work, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms)))]);
+    return await Promise.race([
+      work,
+      new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms${what ? ` for ${what}` : ""}`)), ms))),
+    ]);
   } finally {
     clearTimeout(timer);
   }
@@ -206,6 +209,7 @@ describe("media files: truncated, flipped, wrong container", () => {
       const outcome = await within(
         10_000,
         session.transcribeFile(path).then(() => "ok"),
+        name,
       ).catch((e: unknown) => {
         expectCoded(e);
         return (e as FleetError).code;
