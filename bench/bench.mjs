@@ -108,7 +108,7 @@ const fleetRun = async (extra) => {
   const r = await measure([[process.execPath, [fleet, "transcribe", input, "--engine", "local", "--model", args.model, "--format", "json", "--out", out, "--no-cache", "--quiet", ...extra]]]);
   const t = JSON.parse(readFileSync(out, "utf8"));
   const m = t.metrics;
-  return { ...r, chunks: m.chunks.length, workers: m.workers.initial, decision: m.workers.decision, overheadFraction: (m.decodeMs + m.planMs + m.stitchMs) / m.wallMs, segments: t.segments.length };
+  return { ...r, chunks: m.chunks.length, workers: m.workers.initial, decision: m.workers.decision, overheadFraction: (m.mediaDecodeMs + m.planMs + m.stitchMs) / m.wallMs, segments: t.segments.length };
 };
 
 // Whisper Fleet first: its sizing decides N for the baselines that take a worker count.

@@ -1,5 +1,6 @@
 /**
  * npm run bench:quality [-- --minutes N] [--file F --reference R] [--quick]
+ * npm run bench:quality -- --pauses     silence skipping on a recording with real pauses
  *
  * What chunking costs in words, measured with a real recognizer (PocketSphinx behind the OpenAI
  * API, test/support/sphinxServer.ts): the same audio recognized whole and through Whisper Fleet's
@@ -10,7 +11,7 @@
  * requests and seconds of audio sent. Needs Debian's pocketsphinx + pocketsphinx-en-us.
  */
 import { execFileSync } from "node:child_process";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -18,6 +19,7 @@ import { resolveFfmpeg } from "../src/core/media/ffmpeg";
 import { lj001, speech } from "../test/support/paths";
 import { referenceWords, score, transcribeThroughFleet, type QualityRun } from "../test/support/quality";
 import { SPHINX_PACKAGES, sphinxAvailable, startSphinxServer, type SphinxServer } from "../test/support/sphinxServer";
+import { normalizeText } from "../test/support/wer";
 
 function arg(name: string): string | undefined {
   const i = process.argv.indexOf(`--${name}`);
@@ -61,12 +63,73 @@ function settings(quick: boolean): Setting[] {
   return out;
 }
 
+/**
+ * A recording with pauses, as meetings and lectures have them: the LJ Speech clips in order with
+ * 0.3–4 s of silence between them (fixed pseudo-random lengths), and their reference text.
+ */
+function pausedRecording(ffmpeg: string, dir: string): { file: string; reference: string[] } {
+  const clips = speech("ljspeech", "clips");
+  const rows = readFileSync(join(clips, "references.tsv"), "utf8")
+    .trim()
+    .split("\n")
+    .slice(1)
+    .map((l) => l.split("\t"));
+  let x = 7;
+  const gap = () => 0.3 + 3.7 * ((x = (x * 16807) % 2147483647) / 2147483647);
+  const parts: Buffer[] = [];
+  for (const [id] of rows) {
+    parts.push(
+      execFileSync(ffmpeg, ["-hide_banner", "-nostdin", "-v", "error", "-i", join(clips, `${id}.flac`), "-ac", "1", "-ar", "16000", "-f", "s16le", "-"]),
+    );
+    parts.push(Buffer.alloc(2 * Math.round(16000 * gap())));
+  }
+  const raw = join(dir, "paused.raw");
+  writeFileSync(raw, Buffer.concat(parts));
+  const file = join(dir, "paused.flac");
+  execFileSync(ffmpeg, ["-hide_banner", "-nostdin", "-v", "error", "-f", "s16le", "-ar", "16000", "-ac", "1", "-i", raw, "-y", file]);
+  return { file, reference: normalizeText(rows.map((r) => r[3]).join(" ")) };
+}
+
+async function pausesTable(ffmpeg: string): Promise<void> {
+  const { file, reference } = pausedRecording(ffmpeg, mkdtempSync(join(tmpdir(), "wf-bench-pauses-")));
+  const wholeServer = await startSphinxServer({ ffmpeg, processesPerRequest: 2 });
+  const pair = [await startSphinxServer({ ffmpeg }), await startSphinxServer({ ffmpeg })];
+  try {
+    const whole = await transcribeThroughFleet(file, [wholeServer], { CHUNK_SECONDS: "7200", CHUNK_OVERLAP: "0" });
+    const base = score(reference, whole, []);
+    console.log(
+      `paused recording (LJ001 clips, 0.3-4 s pauses): ${reference.length} reference words, ${(whole.transcript.source.duration / 60).toFixed(1)} min`,
+    );
+    console.log("setting | reqs | sent s | WER % | ΔWER | S | D | I");
+    console.log(
+      `whole file | 1 | ${whole.sentSeconds.toFixed(0)} | ${base.wer.toFixed(2)} | 0 | ${base.substitutions} | ${base.deletions} | ${base.insertions}`,
+    );
+    for (const [label, env] of [
+      ["30s chunks", { CHUNK_SECONDS: "30" }],
+      ["30s chunks, skip silence ≥0.5s", { CHUNK_SECONDS: "30", WHISPER_FLEET_SKIP_SILENCE: "0.5" }],
+      ["30s chunks, skip silence ≥1s", { CHUNK_SECONDS: "30", WHISPER_FLEET_SKIP_SILENCE: "1" }],
+      ["30s chunks, skip silence ≥2s", { CHUNK_SECONDS: "30", WHISPER_FLEET_SKIP_SILENCE: "2" }],
+      ["default (600s), skip silence ≥1s", { WHISPER_FLEET_SKIP_SILENCE: "1" }],
+    ] as const) {
+      const run = await transcribeThroughFleet(file, pair, env);
+      const r = score(reference, run);
+      const d = r.wer - base.wer;
+      console.log(
+        `${label} | ${run.chunks} | ${run.sentSeconds.toFixed(0)} | ${r.wer.toFixed(2)} | ${d >= 0 ? "+" : ""}${d.toFixed(2)} | ${r.substitutions} | ${r.deletions} | ${r.insertions}`,
+      );
+    }
+  } finally {
+    await Promise.all([wholeServer, ...pair].map((s) => s.stop()));
+  }
+}
+
 async function main(): Promise<void> {
   if (!sphinxAvailable()) {
     console.error(`bench:quality needs PocketSphinx: apt-get install ${SPHINX_PACKAGES}`);
     process.exit(2);
   }
   const ffmpeg = resolveFfmpeg().path;
+  if (process.argv.includes("--pauses")) return pausesTable(ffmpeg);
   const minutes = arg("minutes") ? Number(arg("minutes")) : undefined;
   let file = arg("file") ?? lj001;
   const referencePath = arg("reference") ?? speech("ljspeech", "longform", "LJ001_reference.txt");

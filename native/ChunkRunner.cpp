@@ -25,7 +25,7 @@ struct ChunkRun {
   bool inEncode = false;
   double melMs = -1;
   double encodeMs = 0;
-  int fallbacks = 0;
+  int temperatureRetries = 0;
   bool windowHasTokens = false;
 };
 
@@ -49,7 +49,7 @@ bool onEncoderBegin(whisper_context*, whisper_state*, void* data) {
   return !run->job->aborted();
 }
 
-// Called per decoder step; used only to time the encoder and to count temperature fallbacks
+// Called per decoder step; used only to time the encoder and to count temperature retries
 // (whisper.cpp keeps those counters private to the state): a new decoding round that starts from
 // zero tokens after this window already produced tokens is a fallback.
 void onLogits(whisper_context*, whisper_state*, const whisper_token_data*, int nTokens, float*, void* data) {
@@ -59,7 +59,7 @@ void onLogits(whisper_context*, whisper_state*, const whisper_token_data*, int n
     run->inEncode = false;
   }
   if (nTokens == 0) {
-    if (run->windowHasTokens) run->fallbacks++;
+    if (run->windowHasTokens) run->temperatureRetries++;
     run->windowHasTokens = false;
   } else {
     run->windowHasTokens = true;
@@ -217,8 +217,8 @@ std::unique_ptr<ChunkResult> ChunkRunner::collectResult(whisper_state* state, si
   result->wallMs = msBetween(run_->start, end);
   result->melMs = std::max(0.0, run_->melMs);
   result->encodeMs = run_->encodeMs;
-  result->decodeMs = std::max(0.0, result->wallMs - result->melMs - result->encodeMs);
-  result->fallbacks = run_->fallbacks;
+  result->decoderMs = std::max(0.0, result->wallMs - result->melMs - result->encodeMs);
+  result->temperatureRetries = run_->temperatureRetries;
   result->audioMs = static_cast<double>(sampleCount) / 16.0;
   if (!whisper_is_multilingual(ctx_)) {
     result->language = "en";

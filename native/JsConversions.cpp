@@ -140,13 +140,13 @@ Napi::Object chunkResultToJs(Napi::Env env, const ChunkResult& r) {
   o.Set("workerId", r.workerId);
   o.Set("language", r.language);
   o.Set("audioMs", r.audioMs);
-  o.Set("fallbacks", r.fallbacks);
+  o.Set("temperatureRetries", r.temperatureRetries);
   Napi::Object timings = Napi::Object::New(env);
   timings.Set("startedAtMs", r.startedAtMs);
   timings.Set("wallMs", r.wallMs);
   timings.Set("melMs", r.melMs);
   timings.Set("encodeMs", r.encodeMs);
-  timings.Set("decodeMs", r.decodeMs);
+  timings.Set("decoderMs", r.decoderMs);
   o.Set("timings", timings);
   Napi::Array segments = Napi::Array::New(env, r.segments.size());
   for (size_t i = 0; i < r.segments.size(); i++) {

@@ -83,8 +83,8 @@ struct ChunkResult {
   int workerId = 0;
   std::string language;
   double startedAtMs = 0;  // steady clock, ms since an arbitrary epoch (same for all chunks)
-  double wallMs = 0, melMs = 0, encodeMs = 0, decodeMs = 0;
-  int fallbacks = 0;
+  double wallMs = 0, melMs = 0, encodeMs = 0, decoderMs = 0;  // decoderMs: whisper's token decoder
+  int temperatureRetries = 0;  // windows decoded again at a higher temperature
   double audioMs = 0;
   std::vector<SegmentResult> segments;
 };

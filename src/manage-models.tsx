@@ -9,7 +9,7 @@ import { MODEL_CATALOG, modelUrl, type CatalogModel } from "./core/models/catalo
 import { downloadModel, verifyModel } from "./core/models/downloader";
 import { listInstalled, type InstalledModel } from "./core/models/modelStore";
 import { toFleetError } from "./core/errors";
-import { modelsDir } from "./raycast/engine";
+import { modelsDir } from "./raycast/folders";
 import { DEFAULT_MODEL_KEY } from "./raycast/preferences";
 
 export async function downloadWithToast(model: CatalogModel, dir = modelsDir()): Promise<boolean> {

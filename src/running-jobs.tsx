@@ -11,7 +11,7 @@ import { usePromise } from "@raycast/utils";
 
 import type { HistoryEntry } from "./core/history/HistoryStore";
 import { formatTranscript, type OutputFormat } from "./core/output/formats";
-import { historyStore } from "./raycast/engine";
+import { historyStore } from "./raycast/folders";
 import type { Preferences } from "./raycast/preferences";
 
 /** Finished jobs shown for collecting, newest first. */

@@ -3,7 +3,7 @@ import { FormValidation, useForm, usePromise } from "@raycast/utils";
 
 import { listInstalled } from "./core/models/modelStore";
 import { OUTPUT_FORMATS, type OutputFormat } from "./core/output/formats";
-import { modelsDir } from "./raycast/engine";
+import { modelsDir } from "./raycast/folders";
 import { currentConfigSource, type Preferences } from "./raycast/preferences";
 import { TranscriptionView } from "./raycast/TranscriptionView";
 

@@ -5,7 +5,7 @@ import { usePromise } from "@raycast/utils";
 
 import type { HistoryEntry, JobStatus } from "./core/history/HistoryStore";
 import { formatTranscript, type OutputFormat } from "./core/output/formats";
-import { historyStore } from "./raycast/engine";
+import { historyStore } from "./raycast/folders";
 import { transcriptMarkdown } from "./raycast/markdown";
 import { currentConfigSource, type Preferences } from "./raycast/preferences";
 import { TranscriptionView } from "./raycast/TranscriptionView";

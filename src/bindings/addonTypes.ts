@@ -91,8 +91,10 @@ export interface NativeChunkResult {
   workerId: number;
   language: string;
   audioMs: number;
-  fallbacks: number;
-  timings: { startedAtMs: number; wallMs: number; melMs: number; encodeMs: number; decodeMs: number };
+  /** Windows whisper.cpp decoded again at a higher temperature. */
+  temperatureRetries: number;
+  /** decoderMs: whisper's token decoder (not ffmpeg's media decoding). */
+  timings: { startedAtMs: number; wallMs: number; melMs: number; encodeMs: number; decoderMs: number };
   segments: NativeSegment[];
 }
 

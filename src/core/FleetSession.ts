@@ -157,7 +157,7 @@ export class FleetSession {
     report({ phase: "probing" });
     const { media, engine, fallbacks } = await this.decodeWhileLoading(path, config, signal, report);
     try {
-      const decodeMs = Date.now() - t0;
+      const mediaDecodeMs = Date.now() - t0;
       throwIfAborted(signal);
       const planStarted = Date.now();
       report({ phase: "planning" });
@@ -179,7 +179,7 @@ export class FleetSession {
       const wallMs = Date.now() - t0;
       const metrics = jobMetrics({
         wallMs,
-        decodeMs,
+        mediaDecodeMs,
         planMs,
         stitchMs,
         duration: media.duration,
@@ -477,7 +477,7 @@ function coarsestPrecision(results: Iterable<ChunkTranscript>): Transcript["prec
 
 function jobMetrics(m: {
   wallMs: number;
-  decodeMs: number;
+  mediaDecodeMs: number;
   planMs: number;
   stitchMs: number;
   duration: number;
@@ -489,7 +489,7 @@ function jobMetrics(m: {
   const { schedule } = m;
   return {
     wallMs: m.wallMs,
-    decodeMs: m.decodeMs,
+    mediaDecodeMs: m.mediaDecodeMs,
     planMs: m.planMs,
     transcribeMs: schedule.wallMs,
     stitchMs: m.stitchMs,

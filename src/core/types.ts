@@ -60,8 +60,10 @@ export interface ChunkTranscript {
   model: string;
   workerId?: number;
   precision: TimestampPrecision;
-  fallbacks: number;
-  timings: { wallMs: number; melMs?: number; encodeMs?: number; decodeMs?: number; startedAt?: number };
+  /** Windows decoded again at a higher temperature (local engines). */
+  temperatureRetries: number;
+  /** decoderMs: whisper's token decoder; ffmpeg's media decoding is JobMetrics.mediaDecodeMs. */
+  timings: { wallMs: number; melMs?: number; encodeMs?: number; decoderMs?: number; startedAt?: number };
 }
 
 export type EngineKind = "local" | "cloud";
@@ -85,13 +87,14 @@ export interface ChunkMetric {
   /** Threads the successful attempt ran with (local engines). */
   threads?: number;
   encodeMs?: number;
-  decodeMs?: number;
+  decoderMs?: number;
   cached: boolean;
 }
 
 export interface JobMetrics {
   wallMs: number;
-  decodeMs: number;
+  /** ffmpeg: reading and resampling the file (with the model loading beside it). */
+  mediaDecodeMs: number;
   planMs: number;
   transcribeMs: number;
   stitchMs: number;

@@ -12,7 +12,8 @@ import type { ConfigSource } from "../core/config";
 import { toFleetError } from "../core/errors";
 import type { ProgressSnapshot } from "../core/scheduling/progress";
 import type { Segment, Transcript } from "../core/types";
-import { engineClient, historyStore, hostEnv } from "./engine";
+import { engineClient, hostEnv } from "./engineHost";
+import { historyStore } from "./folders";
 import { describeFailure, type FailureView } from "./failure";
 import { ensureRuntime } from "./runtime";
 

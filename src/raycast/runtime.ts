@@ -12,9 +12,10 @@ import type { ConfigSource } from "../core/config";
 import { FleetError } from "../core/errors";
 import { resolveFfmpeg } from "../core/media/ffmpeg";
 import { componentPin, ensureComponent, installedComponent, type ComponentOptions } from "../core/runtime/components";
+import { runtimeDir } from "./folders";
 import type { ComponentId } from "../core/runtime/pins";
 
-export const runtimeOptions = (): ComponentOptions => ({ dir: join(environment.supportPath, "runtime") });
+export const runtimeOptions = (): ComponentOptions => ({ dir: runtimeDir() });
 
 /** The engine a source build made (npm run build) sits in assets/native; a store build has none. */
 function hasBuiltEngine(): boolean {

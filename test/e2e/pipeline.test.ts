@@ -109,7 +109,7 @@ describe("pipeline on real speech", () => {
     expectOrderedAndSpanning(t);
     expect(coverage(t.segments)).toHaveLength(1);
     expect([...phases]).toEqual(expect.arrayContaining(["decoding", "planning", "transcribing", "stitching", "done"]));
-    const fraction = (t.metrics!.decodeMs + t.metrics!.planMs + t.metrics!.stitchMs) / t.metrics!.wallMs;
+    const fraction = (t.metrics!.mediaDecodeMs + t.metrics!.planMs + t.metrics!.stitchMs) / t.metrics!.wallMs;
     console.log(
       `LJ001 tiny.en: ${(t.metrics!.wallMs / 1000).toFixed(1)} s wall, ${t.metrics!.realtimeFactor.toFixed(1)}x realtime, decode+plan+stitch ${(fraction * 100).toFixed(1)}%`,
     );

@@ -42,7 +42,7 @@ function transcript(req: ChunkRequest, wallMs: number): ChunkTranscript {
     engine: "curve",
     model: "m",
     precision: "segment",
-    fallbacks: 0,
+    temperatureRetries: 0,
     timings: { wallMs },
   };
 }

@@ -34,7 +34,7 @@ describe("resume cache", () => {
       engine: "local",
       model: "m",
       precision: "word",
-      fallbacks: 0,
+      temperatureRetries: 0,
       timings: { wallMs: 1 },
     };
     await cache.put("k1", value);

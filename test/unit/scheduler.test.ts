@@ -66,7 +66,7 @@ function ok(req: ChunkRequest, text = `chunk ${req.chunk.index} says hello`): Pr
           engine: "fake",
           model: "m",
           precision: "segment",
-          fallbacks: 0,
+          temperatureRetries: 0,
           timings: { wallMs: 5 },
         }),
       5,

@@ -35,7 +35,7 @@ function transcribe(c: PlannedChunk, words: Word[], shift: number, damage: (w: W
     const ws = out.slice(i, i + 12);
     segments.push({ start: ws[0].start, end: ws.at(-1)!.end, text: ws.map((w) => w.text).join(" "), words: ws, chunk: c.index });
   }
-  return { index: c.index, start: c.start, end: c.end, segments, engine: "test", model: "m", precision: "word", fallbacks: 0, timings: { wallMs: 1 } };
+  return { index: c.index, start: c.start, end: c.end, segments, engine: "test", model: "m", precision: "word", temperatureRetries: 0, timings: { wallMs: 1 } };
 }
 
 function words(segments: Segment[]): string[] {
@@ -140,7 +140,7 @@ describe("stitch", () => {
       engine: "test",
       model: "m",
       precision: "word",
-      fallbacks: 0,
+      temperatureRetries: 0,
       timings: { wallMs: 1 },
     });
     const { segments } = stitch(plan, new Map([result(0, a), result(1, b)].map((r) => [r.index, r])), new Map());
@@ -163,7 +163,7 @@ describe("stitch", () => {
       engine: "test",
       model: "m",
       precision: "word",
-      fallbacks: 0,
+      temperatureRetries: 0,
       timings: { wallMs: 1 },
     });
     const { segments } = stitch(plan, new Map([result(0, a), result(1, b)].map((r) => [r.index, r])), new Map());
@@ -187,7 +187,7 @@ describe("stitch", () => {
       engine: "t",
       model: "m",
       precision: "segment",
-      fallbacks: 0,
+      temperatureRetries: 0,
       timings: { wallMs: 1 },
     };
     const { segments } = stitch([c], new Map([[0, r]]));

@@ -254,12 +254,12 @@ export function toChunkTranscript(result: NativeChunkResult, start: number, end:
     model,
     workerId: result.workerId,
     precision: keepWords ? "word" : "segment",
-    fallbacks: result.fallbacks,
+    temperatureRetries: result.temperatureRetries,
     timings: {
       wallMs: result.timings.wallMs,
       melMs: result.timings.melMs,
       encodeMs: result.timings.encodeMs,
-      decodeMs: result.timings.decodeMs,
+      decoderMs: result.timings.decoderMs,
       startedAt: result.timings.startedAtMs,
     },
   };

@@ -244,7 +244,7 @@ export class OpenAIEngine implements TranscriptionEngine {
       engine: this.name,
       model: this.model,
       precision,
-      fallbacks: 0,
+      temperatureRetries: 0,
       timings: { wallMs },
     };
   }

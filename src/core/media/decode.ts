@@ -36,7 +36,6 @@ export interface DecodedMedia extends DecodedAudio {
   probe: ProbeResult;
   energy: EnergyMap;
   warnings: string[];
-  decodeMs: number;
   /** Removes the temporary folder; idempotent. */
   dispose(): Promise<void>;
 }
@@ -109,7 +108,6 @@ function clock(seconds: number): string {
 }
 
 export async function decodeMedia(path: string, options: DecodeMediaOptions): Promise<DecodedMedia> {
-  const started = Date.now();
   const probe = await probeMedia(options.ffmpeg, path, options.signal);
   const root = options.tempDir ?? tmpdir();
   const dir = await mkdtemp(join(root, "whisper-fleet-")).catch((error: unknown) => {
@@ -207,7 +205,6 @@ export async function decodeMedia(path: string, options: DecodeMediaOptions): Pr
     probe,
     energy: meter.energy(),
     warnings,
-    decodeMs: Date.now() - started,
     dispose,
   };
 }

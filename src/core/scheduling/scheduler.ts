@@ -336,7 +336,7 @@ class Schedule {
       wallMs,
       threads,
       encodeMs: transcript.timings.encodeMs,
-      decodeMs: transcript.timings.decodeMs,
+      decoderMs: transcript.timings.decoderMs,
       cached: false,
     });
     this.input.onChunkResult?.(transcript);

@@ -1,10 +1,9 @@
-/** The extension's one engine host client, living in Raycast's data folders. */
+/** The extension's one engine host: where its script is, the environment it runs in, its client. */
 import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 
 import { environment } from "@raycast/api";
 
-import { HistoryStore } from "../core/history/HistoryStore";
 import { EngineClient } from "../host/EngineClient";
 
 let client: EngineClient | undefined;
@@ -33,12 +32,4 @@ export function hostEnv(): NodeJS.ProcessEnv {
 
 export function engineClient(): EngineClient {
   return (client ??= new EngineClient({ hostPath: engineHostScript(), env: hostEnv() }));
-}
-
-export function historyStore(): HistoryStore {
-  return new HistoryStore(join(environment.supportPath, "history"));
-}
-
-export function modelsDir(): string {
-  return join(environment.supportPath, "models");
 }
