@@ -73,6 +73,19 @@ describe.skipIf(!available && !required)("chunked transcripts keep a real recogn
 describe.skipIf(!available && !required)("real recognition paths the synthetic models cannot exercise", () => {
   const twoMinutes = () => makeMedia("lj001-120s.flac", ["-i", lj001, "-t", "120"]);
 
+  it("text-only models (gpt-4o style, no times) are cut at quiet points without overlap, so no words are doubled", async () => {
+    const servers = [await server(), await server()];
+    const run = await transcribeThroughFleet(twoMinutes(), servers, { CHUNK_SECONDS: "30", WHISPER_FLEET_CLOUD_MODEL: "gpt-4o-transcribe" });
+    expect(run.chunks).toBe(4);
+    expect(servers.flatMap((s) => s.requests).every((r) => r.responseFormat === "json")).toBe(true);
+    const chunks = run.transcript.metrics!.chunks;
+    // The audio sent is the file, once: no overlap to align without times.
+    expect(chunks.reduce((n, c) => n + (c.end - c.start), 0)).toBeCloseTo(120, 0);
+    // Every word the recognizer said is in the transcript once: none dropped, none doubled.
+    const said = servers.flatMap((s) => s.requests).reduce((n, r) => n + r.text.split(" ").filter(Boolean).length, 0);
+    expect(run.words.length).toBe(said);
+  }, 300_000);
+
   it("sequential cloud chunks carry the previous chunk's words as the prompt and lock the detected language", async () => {
     const one = await server();
     const run = await transcribeThroughFleet(twoMinutes(), [one], { CHUNK_SECONDS: "30", WHISPER_FLEET_LANGUAGE: "auto" });

@@ -231,8 +231,8 @@ export class OpenAIEngine implements TranscriptionEngine {
         segments.push(seg);
       }
     } else if (b.text.trim()) {
-      // Text-only models: one segment for the chunk, marked as chunk-level timing.
-      segments.push({ start: chunk.ownStart, end: chunk.ownEnd, text: b.text.trim(), chunk: chunk.index });
+      // Text-only models: one segment for the audio sent, marked as chunk-level timing.
+      segments.push({ start: chunk.start, end: chunk.end, text: b.text.trim(), chunk: chunk.index });
     }
     const precision = Array.isArray(b.segments) && b.segments.length ? (words.length ? "word" : "segment") : "chunk";
     return {
