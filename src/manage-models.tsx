@@ -43,6 +43,21 @@ export async function downloadWithToast(model: CatalogModel, dir = modelsDir()):
   }
 }
 
+/** Asks, then removes the model file (and its checksum); the default is cleared if it was this one. */
+async function deleteModel(title: string, path: string, clearDefault?: () => Promise<void>): Promise<boolean> {
+  const message = `${basename(path)} will be removed from disk${clearDefault ? "; it is the default model" : ""}.`;
+  if (!(await confirmAlert({ title: `Delete ${title}?`, message }))) return false;
+  try {
+    await rm(path, { force: true });
+    await rm(`${path}.sha256`, { force: true });
+    await clearDefault?.();
+    await showToast({ style: Toast.Style.Success, title: `Deleted ${title}` });
+  } catch (error) {
+    await showFailureToast(error, { title: `Could not delete ${title}` });
+  }
+  return true;
+}
+
 export default function ManageModels() {
   const [installed, setInstalled] = useState<InstalledModel[]>([]);
   const { value: defaultModel, setValue: setDefaultModel, removeValue: clearDefaultModel } = useLocalStorage<string>(DEFAULT_MODEL_KEY);
@@ -85,22 +100,7 @@ export default function ManageModels() {
                 style={Action.Style.Destructive}
                 shortcut={Keyboard.Shortcut.Common.Remove}
                 onAction={async () => {
-                  if (
-                    !(await confirmAlert({
-                      title: `Delete ${title}?`,
-                      message: `${basename(path)} will be removed from disk${isDefault ? "; it is the default model" : ""}.`,
-                    }))
-                  )
-                    return;
-                  try {
-                    await rm(path, { force: true });
-                    await rm(`${path}.sha256`, { force: true });
-                    if (isDefault) await clearDefaultModel();
-                    await showToast({ style: Toast.Style.Success, title: `Deleted ${title}` });
-                  } catch (error) {
-                    await showFailureToast(error, { title: `Could not delete ${title}` });
-                  }
-                  refresh();
+                  if (await deleteModel(title, path, isDefault ? clearDefaultModel : undefined)) refresh();
                 }}
               />
             ) : null}

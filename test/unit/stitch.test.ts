@@ -51,6 +51,22 @@ function expectOrdered(segments: Segment[]) {
   }
 }
 
+/** Two neighbouring chunks that heard exactly `a` and `b` (one segment each), stitched. */
+function stitchPair(plan: PlannedChunk[], a: Word[], b: Word[]) {
+  const result = (index: number, ws: Word[]): ChunkTranscript => ({
+    index,
+    start: plan[index].start,
+    end: plan[index].end,
+    segments: [{ start: ws[0].start, end: ws.at(-1)!.end, text: ws.map((w) => w.text).join(" "), words: ws, chunk: index }],
+    engine: "test",
+    model: "m",
+    precision: "word",
+    temperatureRetries: 0,
+    timings: { wallMs: 1 },
+  });
+  return stitch(plan, new Map([result(0, a), result(1, b)].map((r) => [r.index, r])), new Map());
+}
+
 describe("stitch", () => {
   const ref = reference();
   const total = ref.at(-1)!.end + 0.5;
@@ -132,18 +148,7 @@ describe("stitch", () => {
     const b = words(
       "more@239.20-239.47 completely@239.47-240.14 world@240.14-240.49 and@240.49-240.72 and@240.98-241.13 far@241.13-241.48 less@241.48-241.84 beautiful@241.84-242.37",
     );
-    const result = (index: number, ws: Word[]): ChunkTranscript => ({
-      index,
-      start: plan[index].start,
-      end: plan[index].end,
-      segments: [{ start: ws[0].start, end: ws.at(-1)!.end, text: ws.map((w) => w.text).join(" "), words: ws, chunk: index }],
-      engine: "test",
-      model: "m",
-      precision: "word",
-      temperatureRetries: 0,
-      timings: { wallMs: 1 },
-    });
-    const { segments } = stitch(plan, new Map([result(0, a), result(1, b)].map((r) => [r.index, r])), new Map());
+    const { segments } = stitchPair(plan, a, b);
     const text = segments.flatMap((s) => s.words!.map((w) => w.text)).join(" ");
     expect(text).toBe("more completely broken and far less beautiful");
   });
@@ -155,18 +160,7 @@ describe("stitch", () => {
     const w = (text: string, start: number): Word => ({ text, start, end: start + 0.3 });
     const a = [w("alpha", 97), w("beta", 98), w("the", 99), w("gamma", 100.2)];
     const b = [w("zeta", 101.2), w("eta", 102), w("the", 103), w("theta", 104.5)];
-    const result = (index: number, ws: Word[]): ChunkTranscript => ({
-      index,
-      start: plan[index].start,
-      end: plan[index].end,
-      segments: [{ start: ws[0].start, end: ws.at(-1)!.end, text: ws.map((x) => x.text).join(" "), words: ws, chunk: index }],
-      engine: "test",
-      model: "m",
-      precision: "word",
-      temperatureRetries: 0,
-      timings: { wallMs: 1 },
-    });
-    const { segments } = stitch(plan, new Map([result(0, a), result(1, b)].map((r) => [r.index, r])), new Map());
+    const { segments } = stitchPair(plan, a, b);
     expect(segments.flatMap((s) => s.words!.map((x) => x.text)).join(" ")).toBe("alpha beta the gamma zeta eta the theta");
   });
 
