@@ -35,6 +35,7 @@ bool optBool(Napi::Env env, const Napi::Object& o, const char* key, const std::s
   return v.As<Napi::Boolean>().Value();
 }
 
+// Chunk fields: type and buffer-safety bounds (an allocation or a file read depends on them).
 double optNumber(Napi::Env env, const Napi::Object& o, const char* key, const std::string& name, double fallback,
                  double min, double max, bool integer) {
   Napi::Value v = field(o, key);
@@ -45,6 +46,19 @@ double optNumber(Napi::Env env, const Napi::Object& o, const char* key, const st
   double d = v.As<Napi::Number>().DoubleValue();
   if (!std::isfinite(d) || d < min || d > max || (integer && std::floor(d) != d))
     throwInvalid(env, what.str(), name + "." + key, v);
+  return d;
+}
+
+// Decode options: type guards only. Their ranges are policy, checked once in TypeScript
+// (src/bindings/checkOptions.ts) before anything reaches the addon.
+double optOption(Napi::Env env, const Napi::Object& o, const char* key, double fallback, bool integer) {
+  Napi::Value v = field(o, key);
+  if (!isSet(v)) return fallback;
+  const char* what = integer ? "an integer" : "a finite number";
+  if (!v.IsNumber()) throwInvalid(env, what, std::string("options.") + key, v);
+  double d = v.As<Napi::Number>().DoubleValue();
+  bool fitsInt = std::fabs(d) <= 2147483647.0;  // the C++ fields are ints: a type bound, not a policy one
+  if (!std::isfinite(d) || (integer && (std::floor(d) != d || !fitsInt))) throwInvalid(env, what, std::string("options.") + key, v);
   return d;
 }
 
@@ -99,7 +113,7 @@ DecodeOptions decodeOptionsFromJs(Napi::Env env, const Napi::Value& value) {
   if (!value.IsObject() || value.IsArray()) throwInvalid(env, "an options object", "options", value);
   Napi::Object o = value.As<Napi::Object>();
   const std::string n = "options";
-  d.threads = static_cast<int>(optNumber(env, o, "threads", n, d.threads, 1, 256, true));
+  d.threads = static_cast<int>(optOption(env, o, "threads", d.threads, true));
   d.language = optString(env, o, "language", n, d.language);
   if (d.language.empty()) d.language = "auto";
   if (d.language != "auto" && whisper_lang_id(d.language.c_str()) < 0)
@@ -109,26 +123,26 @@ DecodeOptions decodeOptionsFromJs(Napi::Env env, const Napi::Value& value) {
   d.initialPrompt = optString(env, o, "initialPrompt", n, d.initialPrompt);
   d.carryInitialPrompt = optBool(env, o, "carryInitialPrompt", n, d.carryInitialPrompt);
   d.noContext = optBool(env, o, "noContext", n, d.noContext);
-  d.maxTextContext = static_cast<int>(optNumber(env, o, "maxTextContext", n, d.maxTextContext, -1, 100000, true));
-  d.beamSize = static_cast<int>(optNumber(env, o, "beamSize", n, d.beamSize, 0, 8, true));
-  d.bestOf = static_cast<int>(optNumber(env, o, "bestOf", n, d.bestOf, 1, 8, true));
-  d.temperature = static_cast<float>(optNumber(env, o, "temperature", n, d.temperature, 0, 1, false));
-  d.temperatureInc = static_cast<float>(optNumber(env, o, "temperatureIncrement", n, d.temperatureInc, 0, 1, false));
-  d.entropyThreshold = static_cast<float>(optNumber(env, o, "entropyThreshold", n, d.entropyThreshold, 0, 100, false));
-  d.logprobThreshold = static_cast<float>(optNumber(env, o, "logprobThreshold", n, d.logprobThreshold, -100, 0, false));
-  d.noSpeechThreshold = static_cast<float>(optNumber(env, o, "noSpeechThreshold", n, d.noSpeechThreshold, 0, 1, false));
+  d.maxTextContext = static_cast<int>(optOption(env, o, "maxTextContext", d.maxTextContext, true));
+  d.beamSize = static_cast<int>(optOption(env, o, "beamSize", d.beamSize, true));
+  d.bestOf = static_cast<int>(optOption(env, o, "bestOf", d.bestOf, true));
+  d.temperature = static_cast<float>(optOption(env, o, "temperature", d.temperature, false));
+  d.temperatureInc = static_cast<float>(optOption(env, o, "temperatureIncrement", d.temperatureInc, false));
+  d.entropyThreshold = static_cast<float>(optOption(env, o, "entropyThreshold", d.entropyThreshold, false));
+  d.logprobThreshold = static_cast<float>(optOption(env, o, "logprobThreshold", d.logprobThreshold, false));
+  d.noSpeechThreshold = static_cast<float>(optOption(env, o, "noSpeechThreshold", d.noSpeechThreshold, false));
   d.tokenTimestamps = optBool(env, o, "tokenTimestamps", n, d.tokenTimestamps);
   d.tokens = optBool(env, o, "tokens", n, d.tokens);
-  d.maxSegmentLength = static_cast<int>(optNumber(env, o, "maxSegmentLength", n, d.maxSegmentLength, 0, 10000, true));
+  d.maxSegmentLength = static_cast<int>(optOption(env, o, "maxSegmentLength", d.maxSegmentLength, true));
   d.splitOnWord = optBool(env, o, "splitOnWord", n, d.splitOnWord);
-  d.maxTokensPerSegment = static_cast<int>(optNumber(env, o, "maxTokensPerSegment", n, 0, 0, 10000, true));
+  d.maxTokensPerSegment = static_cast<int>(optOption(env, o, "maxTokensPerSegment", 0, true));
   d.suppressNonSpeech = optBool(env, o, "suppressNonSpeech", n, d.suppressNonSpeech);
   d.suppressBlank = optBool(env, o, "suppressBlank", n, d.suppressBlank);
   d.vadModelPath = optString(env, o, "vadModelPath", n, d.vadModelPath);
-  d.vadThreshold = static_cast<float>(optNumber(env, o, "vadThreshold", n, d.vadThreshold, 0, 1, false));
-  d.vadMinSpeechMs = static_cast<int>(optNumber(env, o, "vadMinSpeechMs", n, d.vadMinSpeechMs, 0, 60000, true));
-  d.vadMinSilenceMs = static_cast<int>(optNumber(env, o, "vadMinSilenceMs", n, d.vadMinSilenceMs, 0, 60000, true));
-  d.vadSpeechPadMs = static_cast<int>(optNumber(env, o, "vadSpeechPadMs", n, d.vadSpeechPadMs, 0, 10000, true));
+  d.vadThreshold = static_cast<float>(optOption(env, o, "vadThreshold", d.vadThreshold, false));
+  d.vadMinSpeechMs = static_cast<int>(optOption(env, o, "vadMinSpeechMs", d.vadMinSpeechMs, true));
+  d.vadMinSilenceMs = static_cast<int>(optOption(env, o, "vadMinSilenceMs", d.vadMinSilenceMs, true));
+  d.vadSpeechPadMs = static_cast<int>(optOption(env, o, "vadSpeechPadMs", d.vadSpeechPadMs, true));
   return d;
 }
 

@@ -4,7 +4,7 @@
  * decode, the outcome) and finishes it even if this command is unloaded. `useTrackedJob` wraps it
  * for views.
  */
-import { confirmAlert, type Toast } from "@raycast/api";
+import { confirmAlert, getPreferenceValues, type Toast } from "@raycast/api";
 import { useEffect, useRef, useState } from "react";
 
 import type { CostEstimate } from "../core/cloud/cloudModels";
@@ -15,6 +15,7 @@ import type { Segment, Transcript } from "../core/types";
 import { engineClient, hostEnv } from "./engineHost";
 import { historyStore } from "./folders";
 import { describeFailure, type FailureView } from "./failure";
+import type { Preferences } from "./preferences";
 import { ensureRuntime } from "./runtime";
 
 /** Under HistoryStore's 30-second staleness, with room for a slow disk (tests shorten it). */
@@ -49,7 +50,8 @@ export async function runTrackedJob(job: TrackedJob): Promise<Transcript> {
     onProgress: job.onProgress,
     onSegments: job.onSegments,
     track: { heartbeatMs: jobTiming.heartbeatMs },
-    confirmCost,
+    // The preference "Ask Before Paid Uploads" (the CLI's --yes): off, the host does not ask.
+    confirmCost: getPreferenceValues<Preferences>().confirmCloudCost === false ? undefined : confirmCost,
   });
 }
 

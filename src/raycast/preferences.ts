@@ -17,6 +17,8 @@ export interface Preferences {
   workerTimeout?: string;
   autoAdjust: boolean;
   openaiApiKey?: string;
+  /** Ask before audio goes to a paid API (default on). */
+  confirmCloudCost?: boolean;
   cloudModel: string;
   baseUrls?: string;
   requestsPerMinute?: string;

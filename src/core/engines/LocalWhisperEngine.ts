@@ -17,6 +17,7 @@ import type {
 import { loadAddon } from "../../bindings/loadAddon";
 import { checkModelFile } from "../models/modelFile";
 import { abortError, FleetError, invalidArgument, toFleetError } from "../errors";
+import { checkDecodeOptions } from "../../bindings/checkOptions";
 import type { ChunkTranscript, Segment, Word } from "../types";
 import type { ChunkRequest, TranscribeOptions, TranscriptionEngine } from "./engine";
 
@@ -133,6 +134,8 @@ export class LocalWhisperEngine implements TranscriptionEngine {
   async transcribe(chunks: NativeChunk[], options: NativeDecodeOptions = {}, job: LocalJobOptions = {}): Promise<NativeChunkResult[]> {
     this.assertLive();
     if (!Array.isArray(chunks) || chunks.length === 0) throw invalidArgument("a non-empty array of chunks", "chunks", chunks);
+    const decode = { threads: job.threads, ...options };
+    checkDecodeOptions(decode);
     if (job.signal?.aborted) throw abortError();
     const jobId = nextJobId++;
     let settled = false;
@@ -140,7 +143,7 @@ export class LocalWhisperEngine implements TranscriptionEngine {
     job.signal?.addEventListener("abort", onAbort, { once: true });
     const listener = job.onEvent;
     try {
-      const results = await this.native.transcribe(jobId, chunks, { threads: job.threads, ...options }, (event) => {
+      const results = await this.native.transcribe(jobId, chunks, decode, (event) => {
         if (settled || !listener) return;
         try {
           listener(event);
