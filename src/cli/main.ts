@@ -10,7 +10,7 @@ import { basename, dirname, extname, join, resolve } from "node:path";
 import { createInterface } from "node:readline/promises";
 import { parseArgs } from "node:util";
 
-import { loadAddon } from "../bindings/loadAddon";
+import { LocalWhisperEngine } from "../core/engines/LocalWhisperEngine";
 import type { CostEstimate } from "../core/cloud/cloudModels";
 import { loadConfig, type ConfigSource, type FleetConfig } from "../core/config";
 import { FleetError, toFleetError } from "../core/errors";
@@ -92,7 +92,7 @@ export async function main(
       case "models":
         return await modelsCommand(rest, io);
       case "info":
-        io.stdout.write(`${JSON.stringify(loadAddon().systemInfo(), null, 2)}\n`);
+        io.stdout.write(`${JSON.stringify(LocalWhisperEngine.systemInfo(), null, 2)}\n`);
         return EXIT.ok;
       case undefined:
       case "-h":

@@ -12,6 +12,7 @@ import type {
   NativeJobEvent,
   NativeMemory,
   NativeModelFacts,
+  NativeSystemInfo,
   NativeWhisperModel,
 } from "../../bindings/addonTypes";
 import { loadAddon } from "../../bindings/loadAddon";
@@ -97,13 +98,14 @@ export class LocalWhisperEngine implements TranscriptionEngine {
     return this.disposed ? 0 : this.native.memory().workers;
   }
 
+  /** What the addon reports about this machine: backends, devices, CPU features. */
+  static systemInfo(): NativeSystemInfo {
+    return loadAddon().systemInfo();
+  }
+
   /** Whether this model runs on a GPU (Metal, CUDA): asked of the addon once. */
   usesGpu(): boolean {
-    this.gpu ??=
-      this.facts.useGpu &&
-      loadAddon()
-        .systemInfo()
-        .devices.some((d) => d.type === "gpu" || d.type === "igpu");
+    this.gpu ??= this.facts.useGpu && LocalWhisperEngine.systemInfo().devices.some((d) => d.type === "gpu" || d.type === "igpu");
     return this.gpu;
   }
 

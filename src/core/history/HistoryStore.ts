@@ -6,10 +6,11 @@
  */
 import { randomUUID } from "node:crypto";
 import { existsSync } from "node:fs";
-import { mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 
 import type { SerializedError } from "../errors";
+import { writeJsonAtomic } from "../storage/jsonFile";
 import type { Transcript } from "../types";
 
 export const HISTORY_SCHEMA = 1;
@@ -43,10 +44,7 @@ export class HistoryStore {
   }
 
   async save(entry: HistoryEntry): Promise<void> {
-    await mkdir(this.dir, { recursive: true });
-    const tmp = `${this.path(entry.id)}.${process.pid}.tmp`;
-    await writeFile(tmp, JSON.stringify(entry));
-    await rename(tmp, this.path(entry.id));
+    await writeJsonAtomic(this.path(entry.id), entry);
   }
 
   async start(file: string, overrides: Record<string, unknown>): Promise<HistoryEntry> {

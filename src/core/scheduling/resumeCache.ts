@@ -6,9 +6,10 @@
  * removed; the total size is bounded by evicting the least recently used entries.
  */
 import { createHash } from "node:crypto";
-import { open, mkdir, readdir, readFile, rename, rm, stat, utimes, writeFile } from "node:fs/promises";
+import { open, readdir, readFile, rm, stat, utimes } from "node:fs/promises";
 import { join } from "node:path";
 
+import { writeJsonAtomic } from "../storage/jsonFile";
 import type { ChunkTranscript, PlannedChunk } from "../types";
 
 const SCHEMA = 1;
@@ -102,10 +103,7 @@ export class ResumeCache {
   }
 
   async put(key: string, value: ChunkTranscript): Promise<void> {
-    await mkdir(this.dir, { recursive: true });
-    const tmp = join(this.dir, `.${key}.${process.pid}.${Date.now()}.${Math.random().toString(36).slice(2)}.tmp`);
-    await writeFile(tmp, JSON.stringify({ schema: SCHEMA, key, value }));
-    await rename(tmp, this.file(key));
+    await writeJsonAtomic(this.file(key), { schema: SCHEMA, key, value });
     if (++this.writes % 16 === 1) await this.prune();
   }
 
@@ -124,10 +122,7 @@ export class ResumeCache {
   }
 
   async putPlan(key: string, chunks: PlannedChunk[]): Promise<void> {
-    await mkdir(this.dir, { recursive: true });
-    const tmp = join(this.dir, `.${key}.plan.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`);
-    await writeFile(tmp, JSON.stringify({ schema: SCHEMA, key, chunks }));
-    await rename(tmp, this.file(`${key}.plan`));
+    await writeJsonAtomic(this.file(`${key}.plan`), { schema: SCHEMA, key, chunks });
   }
 
   /** Evicts least recently used entries until the cache fits in maxBytes. */

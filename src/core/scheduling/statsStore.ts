@@ -4,9 +4,9 @@
  * starts at the best layout, does not explore ones known to be worse, and sets deadlines from a
  * real speed. A small JSON file, written atomically.
  */
-import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
 import { cpus, totalmem } from "node:os";
-import { dirname } from "node:path";
+import { writeJsonAtomic } from "../storage/jsonFile";
 
 export interface StatsEntry {
   workers: number;
@@ -70,10 +70,7 @@ export class StatsStore {
       updatedAt: new Date().toISOString(),
     };
     data.entries[key] = entry;
-    await mkdir(dirname(this.path), { recursive: true });
-    const tmp = `${this.path}.${process.pid}.tmp`;
-    await writeFile(tmp, JSON.stringify(data, null, 2));
-    await rename(tmp, this.path);
+    await writeJsonAtomic(this.path, data, true);
     return entry;
   }
 }
