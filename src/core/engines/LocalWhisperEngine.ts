@@ -179,7 +179,7 @@ export class LocalWhisperEngine implements TranscriptionEngine {
         else if (event.type === "progress") request.onProgress?.(event.percent, event.workerId);
       },
     });
-    return toChunkTranscript(result, chunk.start, chunk.end, this.model, request.options.wordTimestamps !== false);
+    return toChunkTranscript(result, chunk.start, chunk.end, this.model);
   }
 
   async dispose(): Promise<void> {
@@ -204,12 +204,8 @@ export function toNativeOptions(options: TranscribeOptions): NativeDecodeOptions
     noContext: true,
     // whisper.cpp drops the initial prompt too when no context is carried: a prompt keeps its default.
     maxTextContext: options.prompt ? undefined : options.textContext,
-    beamSize: options.beamSize,
     temperature: options.temperature,
-    suppressNonSpeech: options.suppressNonSpeech,
     vadModelPath: options.vadModelPath,
-    maxSegmentLength: options.maxSegmentLength,
-    splitOnWord: options.splitOnWord,
     // Words are what the stitcher aligns overlaps on.
     tokens: true,
     tokenTimestamps: true,
@@ -220,7 +216,7 @@ export function toNativeOptions(options: TranscribeOptions): NativeDecodeOptions
  * Native result → chunk transcript on the file's timeline, clipped to the audio the chunk really
  * had (whisper can place the last segment of a partial window past the end of the audio).
  */
-export function toChunkTranscript(result: NativeChunkResult, start: number, end: number, model: string, keepWords = true): ChunkTranscript {
+export function toChunkTranscript(result: NativeChunkResult, start: number, end: number, model: string): ChunkTranscript {
   const segments: Segment[] = [];
   for (const s of result.segments) {
     const text = s.text.trim();
@@ -228,7 +224,7 @@ export function toChunkTranscript(result: NativeChunkResult, start: number, end:
     const segEnd = Math.min(end, s.t1Ms / 1000);
     if (!text || segStart >= end) continue;
     const segment: Segment = { start: segStart, end: Math.max(segStart, segEnd), text, noSpeechProb: s.noSpeechProb, chunk: result.index };
-    if (keepWords && s.words?.length) {
+    if (s.words?.length) {
       const words: Word[] = [];
       let heardAll = true;
       for (const w of s.words) {
@@ -258,7 +254,7 @@ export function toChunkTranscript(result: NativeChunkResult, start: number, end:
     engine: "local",
     model,
     workerId: result.workerId,
-    precision: keepWords ? "word" : "segment",
+    precision: "word",
     temperatureRetries: result.temperatureRetries,
     timings: {
       wallMs: result.timings.wallMs,

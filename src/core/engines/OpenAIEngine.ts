@@ -161,7 +161,8 @@ export class OpenAIEngine implements TranscriptionEngine {
       {
         ...params,
         ...(options.language && options.language !== "auto" ? { language: options.language } : {}),
-        ...(verbose ? { timestamp_granularities: options.wordTimestamps === false ? ["segment" as const] : ["word" as const, "segment" as const] } : {}),
+        // Word times are what the stitcher aligns overlaps on.
+        ...(verbose ? { timestamp_granularities: ["word" as const, "segment" as const] } : {}),
       } as never,
       { signal: request.signal },
     );

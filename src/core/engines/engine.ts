@@ -21,13 +21,9 @@ export interface TranscribeOptions {
    * (whisper's "condition on previous text"). 0 decodes every window on its own.
    */
   textContext?: number;
-  wordTimestamps?: boolean;
-  beamSize?: number;
+  /** Set by the scheduler for a retry after an empty answer (local engines). */
   temperature?: number;
-  suppressNonSpeech?: boolean;
   vadModelPath?: string;
-  maxSegmentLength?: number;
-  splitOnWord?: boolean;
 }
 
 export interface ChunkRequest {
