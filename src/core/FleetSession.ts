@@ -428,11 +428,12 @@ export class FleetSession {
   }
 
   /** What the loaded local model holds now (the addon's figures), without loading one. */
-  loadedMemory(): { bytes: number; model?: string } {
+  loadedMemory(): { bytes: number; weightsBytes?: number; model?: string } {
     const engine = this.loaded;
     if (!engine) return { bytes: 0 };
     try {
-      return { bytes: engine.memory().totalBytes, model: engine.model };
+      const m = engine.memory();
+      return { bytes: m.totalBytes, weightsBytes: m.weightsBytes, model: engine.model };
     } catch {
       return { bytes: 0 };
     }

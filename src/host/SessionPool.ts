@@ -17,6 +17,8 @@ export interface SessionMemory {
   busy: boolean;
   /** Bytes of the loaded model and its workers' states, as the addon reports them; 0 when none is loaded. */
   bytes: number;
+  /** The model's weights alone (the rest is one state per worker, which varies with the layout). */
+  weightsBytes?: number;
   model?: string;
 }
 

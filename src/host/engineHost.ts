@@ -73,6 +73,7 @@ async function transcribe(request: Extract<HostRequest, { type: "transcribe" }>)
   let last = 0;
   const key = keyFor(request.config);
   const tracked = await track(request, controller).catch(() => undefined);
+  let outcome: HostEvent;
   try {
     const transcript = await sessions.acquire(key).transcribeFile(request.path, {
       signal: controller.signal,
@@ -89,16 +90,18 @@ async function transcribe(request: Extract<HostRequest, { type: "transcribe" }>)
       onSegments: (segments) => send({ type: "segments", id: request.id, segments }),
     });
     await tracked?.finish({ transcript });
-    send({ type: "done", id: request.id, transcript });
+    outcome = { type: "done", id: request.id, transcript };
   } catch (error) {
     const e = toFleetError(error);
     await tracked?.finish({ error: e.toJSON(), cancelled: e.code === "ABORTED" });
-    send({ type: "failed", id: request.id, error: e.toJSON() });
-  } finally {
-    jobs.delete(request.id);
-    await sessions.release(key);
-    if (orphaned && jobs.size === 0) void shutdown();
+    outcome = { type: "failed", id: request.id, error: e.toJSON() };
   }
+  // The session is released (and older idle models disposed) before the front end hears the
+  // outcome, so whatever it asks next — status, the next job — meets the host as the job left it.
+  jobs.delete(request.id);
+  await sessions.release(key).catch(() => undefined);
+  send(outcome);
+  if (orphaned && jobs.size === 0) void shutdown();
 }
 
 async function shutdown(code = 0): Promise<never> {

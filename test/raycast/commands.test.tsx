@@ -423,7 +423,9 @@ describe("engine host process", () => {
     const after = await client.status();
     // Only the model used last is still loaded; tiny.en was disposed.
     expect(after.filter((s) => s.bytes > 0).map((s) => s.model)).toEqual(["synthetic-base.en"]);
-    expect(after[0].bytes).toBeGreaterThan(one[0].bytes); // base weighs more than tiny
+    // base's weights are heavier than tiny's (totals also count one state per worker, which
+    // depends on the layout each job was given)
+    expect(after[0].weightsBytes!).toBeGreaterThan(one[0].weightsBytes! * 1.5);
   });
 
   it("exits by itself after an idle period", async () => {
