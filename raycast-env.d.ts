@@ -38,6 +38,8 @@ type ExtensionPreferences = {
   "cloudModel": "whisper-1" | "gpt-4o-transcribe" | "gpt-4o-mini-transcribe",
   /** Base URL(s) - OpenAI-compatible endpoints, comma-separated, optionally url|concurrency */
   "baseUrls"?: string,
+  /** Cloud Costs - Before more than 10 minutes of audio goes to api.openai.com, show the estimated price and ask */
+  "confirmCloudCost": boolean,
   /** Requests per Minute - Cloud rate limit shared by all jobs (default 50) */
   "requestsPerMinute"?: string,
   /** ffmpeg Binary - Use this ffmpeg instead of Homebrew's or the one Whisper Fleet downloads on first use */

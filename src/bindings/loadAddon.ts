@@ -20,19 +20,23 @@ let cached: NativeAddon | undefined;
  * build), then the prebuilt engine fetched on first use into the data folder (store builds).
  */
 export function addonCandidates(): string[] {
-  const platformDir = `${process.platform}-${process.arch}`;
-  const roots = new Set<string>();
-  if (process.env.WHISPER_FLEET_ADDON) roots.add(dirname(resolve(process.env.WHISPER_FLEET_ADDON)));
+  const files = new Set<string>();
+  if (process.env.WHISPER_FLEET_ADDON) files.add(join(dirname(resolve(process.env.WHISPER_FLEET_ADDON)), ADDON_FILE));
   // Raycast sets this to the extension's assets folder; in source and dist builds we walk up.
-  if (process.env.WHISPER_FLEET_ASSETS) roots.add(join(process.env.WHISPER_FLEET_ASSETS, "native", platformDir));
+  if (process.env.WHISPER_FLEET_ASSETS) files.add(builtAddonIn(process.env.WHISPER_FLEET_ASSETS));
   let dir = moduleDir();
   for (let i = 0; i < 5; i++) {
-    roots.add(join(dir, "assets", "native", platformDir));
+    files.add(builtAddonIn(join(dir, "assets")));
     dir = dirname(dir);
   }
   const downloaded = installedComponent("engine");
-  if (downloaded) roots.add(dirname(downloaded));
-  return [...roots].map((root) => join(root, ADDON_FILE));
+  if (downloaded) files.add(join(dirname(downloaded), ADDON_FILE));
+  return [...files];
+}
+
+/** Where `npm run build:native` puts the addon under an assets folder. */
+export function builtAddonIn(assetsDir: string): string {
+  return join(assetsDir, "native", `${process.platform}-${process.arch}`, ADDON_FILE);
 }
 
 export function loadAddon(): NativeAddon {

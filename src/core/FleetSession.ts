@@ -283,7 +283,7 @@ export class FleetSession {
       chunk: { start: 0, end: media.duration },
       engine: `plan:${engine.kind}`,
       model: "",
-      options: { chunkSeconds, overlapSeconds, skip: config.skipSilenceSeconds, cap: engine.kind === "cloud" ? cap : 0, search: config.cutSearchSeconds },
+      options: { chunkSeconds, overlapSeconds, skip: config.skipSilenceSeconds, cap: engine.kind === "cloud" ? cap : 0, search: searchSeconds },
     });
     const stored = cache ? await cache.getPlan(planKey) : undefined;
     const chunks =

@@ -4,22 +4,22 @@
  * their pinned npm tarballs, under one progress toast (core/runtime does the work).
  */
 import { existsSync } from "node:fs";
-import { join } from "node:path";
 
 import { environment, showToast, Toast } from "@raycast/api";
 
+import { builtAddonIn } from "../bindings/loadAddon";
 import type { ConfigSource } from "../core/config";
 import { FleetError } from "../core/errors";
 import { resolveFfmpeg } from "../core/media/ffmpeg";
 import { componentPin, ensureComponent, installedComponent, type ComponentOptions } from "../core/runtime/components";
+import { COMPONENT_NAMES, type ComponentId } from "../core/runtime/pins";
 import { runtimeDir } from "./folders";
-import type { ComponentId } from "../core/runtime/pins";
 
 export const runtimeOptions = (): ComponentOptions => ({ dir: runtimeDir() });
 
 /** The engine a source build made (npm run build) sits in assets/native; a store build has none. */
 function hasBuiltEngine(): boolean {
-  return existsSync(join(environment.assetsPath, "native", `${process.platform}-${process.arch}`, "whisper_fleet.node"));
+  return existsSync(builtAddonIn(environment.assetsPath));
 }
 
 /** Which components this job needs fetched first. */
@@ -39,8 +39,6 @@ export function missingComponents(source: ConfigSource, env: NodeJS.ProcessEnv, 
   return missing;
 }
 
-const NAMES: Record<ComponentId, string> = { ffmpeg: "ffmpeg", engine: "the transcription engine" };
-
 /**
  * Fetches what is missing under one toast (the job's own when it has one, else a new one); throws
  * the coded error of the first failure.
@@ -50,7 +48,7 @@ export async function ensureRuntime(source: ConfigSource, env: NodeJS.ProcessEnv
   if (!missing.length) return;
   const options = runtimeOptions();
   const megabytes = missing.reduce((n, id) => n + (componentPin(id, options)?.megabytes ?? 0), 0);
-  const title = `Downloading ${missing.map((id) => NAMES[id]).join(" and ")}`;
+  const title = `Downloading ${missing.map((id) => COMPONENT_NAMES[id]).join(" and ")}`;
   const message = `About ${megabytes} MB, once`;
   const toast = jobToast ?? (await showToast({ style: Toast.Style.Animated, title, message }));
   const before = { title: toast.title, message: toast.message };
@@ -62,7 +60,7 @@ export async function ensureRuntime(source: ConfigSource, env: NodeJS.ProcessEnv
         ...options,
         signal,
         onProgress: (bytes, total) => {
-          toast.message = `${NAMES[id]}: ${(bytes / 1e6).toFixed(0)}${total ? ` of ${(total / 1e6).toFixed(0)}` : ""} MB`;
+          toast.message = `${COMPONENT_NAMES[id]}: ${(bytes / 1e6).toFixed(0)}${total ? ` of ${(total / 1e6).toFixed(0)}` : ""} MB`;
         },
       });
     }

@@ -105,22 +105,17 @@ export function errorsNearCuts(report: WerReport, cuts: number[], radius = 3): {
  * itself heard "and and" inside one chunk does not count.
  */
 export function repeatsNearCuts(words: TimedWord[], cuts: number[], radius = 3, longest = 4): number {
-  return repeatedRunsNearCuts(words, cuts, radius, longest).length;
-}
-
-/** The repeated runs themselves: the words from the first copy through the second. */
-export function repeatedRunsNearCuts(words: TimedWord[], cuts: number[], radius = 3, longest = 4): TimedWord[][] {
-  const found: TimedWord[][] = [];
+  let count = 0;
   for (let i = 0; i < words.length; i++) {
     if (!near(words[i].start, cuts, radius)) continue;
     for (let n = 1; n <= longest && i + 2 * n <= words.length; n++) {
       let same = true;
       for (let k = 0; k < n && same; k++) same = words[i + k].text === words[i + n + k].text;
       if (same && words[i].chunk !== words[i + n].chunk) {
-        found.push(words.slice(i, i + 2 * n));
+        count++;
         break;
       }
     }
   }
-  return found;
+  return count;
 }

@@ -34,11 +34,12 @@ export interface DownloadResult {
   resumed: boolean;
 }
 
-function storageError(error: unknown, path: string): FleetError {
+/** A file-system error while writing a download or installing it: disk full, no permission, or else failed. */
+export function storageError(error: unknown, path: string, hint = "Choose a models folder you can write to."): FleetError {
   const code = (error as NodeJS.ErrnoException).code;
   if (code === "ENOSPC") return new FleetError("DISK_FULL", `The disk is full while writing ${path}.`, { cause: error });
   if (code === "EACCES" || code === "EPERM" || code === "EROFS")
-    return new FleetError("PERMISSION_DENIED", `Cannot write ${path}: permission denied.`, { cause: error, hint: "Choose a models folder you can write to." });
+    return new FleetError("PERMISSION_DENIED", `Cannot write ${path}: permission denied.`, { cause: error, hint });
   return new FleetError("DOWNLOAD_FAILED", `Writing ${path} failed: ${(error as Error).message}`, { cause: error });
 }
 

@@ -12,9 +12,9 @@ import { join } from "node:path";
 import { x as extractTar } from "tar";
 
 import { FleetError } from "../errors";
-import { downloadModel } from "../models/downloader";
+import { downloadModel, storageError } from "../models/downloader";
 import { dataPaths } from "../paths";
-import { PINS, type ComponentId, type ComponentPin, type Pins } from "./pins";
+import { COMPONENT_NAMES, PINS, type ComponentId, type ComponentPin, type Pins } from "./pins";
 
 export const DEFAULT_REGISTRY = "https://registry.npmjs.org";
 
@@ -89,8 +89,6 @@ export function installedComponent(id: ComponentId, options: ComponentOptions = 
   return existsSync(main) ? main : undefined;
 }
 
-const NAMES: Record<ComponentId, string> = { engine: "the local transcription engine", ffmpeg: "ffmpeg" };
-
 /** Installs the pinned component unless it is there already; returns the path of its file. */
 export async function ensureComponent(id: ComponentId, options: EnsureOptions = {}): Promise<string> {
   const existing = installedComponent(id, options);
@@ -98,22 +96,22 @@ export async function ensureComponent(id: ComponentId, options: EnsureOptions = 
   const platformArch = options.platformArch ?? here();
   const pin = componentPin(id, options);
   if (!pin)
-    throw new FleetError("COMPONENT_UNAVAILABLE", `No prebuilt ${NAMES[id]} is published for ${platformArch} in this version of Whisper Fleet.`, {
-      hint:
-        id === "engine"
-          ? "Use the cloud engine, or build from source (`npm ci && npm run build`)."
-          : "Install ffmpeg (`brew install ffmpeg`) or set its path in preferences.",
-    });
+    throw new FleetError(
+      "COMPONENT_UNAVAILABLE",
+      `No prebuilt build of ${COMPONENT_NAMES[id]} is published for ${platformArch} in this version of Whisper Fleet.`,
+      {
+        hint:
+          id === "engine"
+            ? "Use the cloud engine, or build from source (`npm ci && npm run build`)."
+            : "Install ffmpeg (`brew install ffmpeg`) or set its path in preferences.",
+      },
+    );
   const root = rootOf(options);
   const folder = componentFolder(id, pin, options);
-  try {
-    await mkdir(join(root, ".downloads"), { recursive: true });
-  } catch (error) {
-    throw storage(error, root);
-  }
   const tarball = join(root, ".downloads", `${folderName(pin)}.tgz`);
   // Verified while it streams; a mismatch removes it (CHECKSUM_MISMATCH), a cut connection keeps
-  // the partial file for the next try (DOWNLOAD_FAILED, resumed with a Range request).
+  // the partial file for the next try (DOWNLOAD_FAILED, resumed with a Range request). The
+  // downloader makes the folder and turns disk and permission errors into coded ones.
   await downloadModel({
     url: tarballUrl(pin, options.registry),
     dest: tarball,
@@ -123,11 +121,8 @@ export async function ensureComponent(id: ComponentId, options: EnsureOptions = 
   });
   let incoming: string | undefined;
   try {
-    incoming = await mkdtemp(join(root, id, ".incoming-")).catch(async (error: unknown) => {
-      if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
-      await mkdir(join(root, id), { recursive: true });
-      return mkdtemp(join(root, id, ".incoming-"));
-    });
+    await mkdir(join(root, id), { recursive: true });
+    incoming = await mkdtemp(join(root, id, ".incoming-"));
     try {
       await extractTar({ file: tarball, cwd: incoming, strip: 1, strict: true });
     } catch (error) {
@@ -150,18 +145,10 @@ export async function ensureComponent(id: ComponentId, options: EnsureOptions = 
     return join(folder, pin.main);
   } catch (error) {
     if (error instanceof FleetError) throw error;
-    throw storage(error, folder);
+    throw storageError(error, folder, "Free some disk space, or check that the support folder is writable.");
   } finally {
     if (incoming) await rm(incoming, { recursive: true, force: true }).catch(() => undefined);
     await rm(tarball, { force: true }).catch(() => undefined);
     await rm(`${tarball}.sha256`, { force: true }).catch(() => undefined);
   }
-}
-
-function storage(error: unknown, path: string): FleetError {
-  const code = (error as NodeJS.ErrnoException).code;
-  if (code === "ENOSPC") return new FleetError("DISK_FULL", `The disk is full while installing into ${path}.`, { cause: error });
-  if (code === "EACCES" || code === "EPERM" || code === "EROFS")
-    return new FleetError("PERMISSION_DENIED", `Cannot write ${path}: permission denied.`, { cause: error });
-  return new FleetError("DOWNLOAD_FAILED", `Installing into ${path} failed: ${(error as Error).message}`, { cause: error, retryable: true });
 }

@@ -11,6 +11,9 @@
 
 export type ComponentId = "engine" | "ffmpeg";
 
+/** How messages and toasts name each component. */
+export const COMPONENT_NAMES: Record<ComponentId, string> = { ffmpeg: "ffmpeg", engine: "the transcription engine" };
+
 export interface ComponentPin {
   /** npm package name, e.g. @ffmpeg-installer/darwin-arm64. */
   package: string;
