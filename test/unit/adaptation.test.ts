@@ -11,6 +11,7 @@ import { describe, expect, it } from "vitest";
 
 import type { ChunkRequest, TranscriptionEngine } from "../../src/core/engines/engine";
 import { FleetError } from "../../src/core/errors";
+import { CoreBudget } from "../../src/core/scheduling/coreBudget";
 import { cpuLayouts, HillClimber } from "../../src/core/scheduling/hillClimber";
 import { runSchedule, type ScheduleInput } from "../../src/core/scheduling/scheduler";
 import { StatsStore } from "../../src/core/scheduling/statsStore";
@@ -47,23 +48,29 @@ function transcript(req: ChunkRequest, wallMs: number): ChunkTranscript {
   };
 }
 
-function curveEngine() {
+function curveEngine(curve: Record<number, number> = PER_WORKER) {
   const seen: { index: number; threads: number; running: number }[] = [];
   let running = 0;
-  const engine: TranscriptionEngine & { seen: typeof seen } = {
+  let threadsRunning = 0;
+  let peakThreads = 0;
+  const engine: TranscriptionEngine & { seen: typeof seen; peakThreads: () => number } = {
     kind: "local",
     name: "curve",
     model: "m",
     seen,
+    peakThreads: () => peakThreads,
     capacity: () => 8,
     resize: async () => undefined,
     dispose: async () => undefined,
     transcribeChunk: async (req) => {
       running++;
+      threadsRunning += req.threads ?? 1;
+      peakThreads = Math.max(peakThreads, threadsRunning);
       seen.push({ index: req.chunk.index, threads: req.threads ?? 1, running });
-      const wallMs = ((req.chunk.end - req.chunk.start) / PER_WORKER[req.threads ?? 1]) * MS_PER_AUDIO_SECOND;
+      const wallMs = ((req.chunk.end - req.chunk.start) / curve[req.threads ?? 1]) * MS_PER_AUDIO_SECOND;
       await new Promise((r) => setTimeout(r, wallMs));
       running--;
+      threadsRunning -= req.threads ?? 1;
       return transcript(req, wallMs);
     },
   };
@@ -122,9 +129,41 @@ describe("layout adaptation", () => {
     expect(r.adaptation.steps.length).toBeGreaterThanOrEqual(3);
     // The layout's threads follow the count: 8 cores / 4 workers = 2 threads per chunk.
     expect(engine.seen.at(-1)!.threads).toBe(2);
+    // Going back from 2×4 to 4×2, no 2-thread chunk started while 4-thread ones still ran: ggml's
+    // spinning threads make an oversubscribed core many times slower (216 s for a 22 s chunk).
+    expect(engine.peakThreads()).toBeLessThanOrEqual(8);
     // Memory is checked after every finished chunk, not twice a job.
     expect(polled).toBe(200);
     expect(r.adaptation.pressureChecks).toBe(200);
+  });
+
+  it("on 2 cores, a move to 1 worker × 2 threads leaves no chunk holding 1 thread through it", async () => {
+    // One chunk on 2 threads runs 2.4x one thread: 1×2 beats 2×1 by 20%.
+    const engine = curveEngine({ 1: 1.0, 2: 2.4 });
+    const r = await runSchedule(input(engine, { plan: plan(24), initialWorkers: 2, cores: 2, maxWorkers: 2 }));
+    expect(r.results.size).toBe(24);
+    expect(r.workers.final).toBe(1);
+    expect(r.adaptation.steps).toHaveLength(1);
+    // Chunks 0 and 1 measured 2×1; every later chunk waited for that decision and ran on 2 threads.
+    // (Without the wait, chunk 2 started on 1 thread as chunk 0 ended and one core idled through it.)
+    expect(engine.seen.filter((s) => s.threads === 1).map((s) => s.index)).toEqual([0, 1]);
+    expect(engine.peakThreads()).toBeLessThanOrEqual(2);
+  });
+
+  it("the core budget makes a chunk wait for threads still held, re-asks its share, and lets cancellation through", async () => {
+    const budget = new CoreBudget(2);
+    expect(await budget.take(() => 2)).toBe(2);
+    let share = 2;
+    const waiting = budget.take(() => share);
+    share = 1; // the layout changed while it waited
+    budget.give(2);
+    expect(await waiting).toBe(1);
+    const controller = new AbortController();
+    await budget.take(() => 1);
+    const cancelled = budget.take(() => 2, controller.signal);
+    controller.abort();
+    await expect(cancelled).rejects.toMatchObject({ code: "ABORTED" });
+    expect(budget.inUse).toBe(2);
   });
 
   it("does not explore a layout an earlier job measured clearly worse", async () => {

@@ -70,6 +70,11 @@ export class HillClimber {
     return !this.settled && this.list.length > 1;
   }
 
+  /** Samples still needed before the climber decides its next move (0 when it no longer moves). */
+  get pendingSamples(): number {
+    return this.exploring ? this.window - this.samples.length : 0;
+  }
+
   /** Best count measured in this job (what to remember for the next one). */
   best(): { workers: number; throughput: number } | undefined {
     let best: { workers: number; throughput: number } | undefined;

@@ -3,6 +3,12 @@
  * the chunk's throughput is fed to the hill-climber — but only a chunk that started and ended under
  * the current layout counts, and the climber may move only while enough chunks remain to measure
  * the next layout. Each move bumps the setting so older chunks cannot pollute the new measurement.
+ *
+ * When every chunk still running under the current layout is needed for the climber's next
+ * decision, a new chunk waits for that decision instead of starting: started just before a move to
+ * fewer workers, it would keep its small share of the cores to its end while the cores it cannot
+ * use stay idle (on 2 cores: one idle core for a whole chunk). With more workers than samples
+ * pending nothing waits.
  */
 import type { ClimbDecision, HillClimber } from "./hillClimber";
 
@@ -39,6 +45,16 @@ export class LayoutAdapter {
     this.current++;
   }
 
+  /**
+   * Whether a chunk about to start should wait for the next decision: `running` chunks of the
+   * current layout are in flight, `remaining` chunks have not started.
+   */
+  holds(running: number, remaining: number, workersNow: number): boolean {
+    if (!this.options.explore || running <= 0) return false;
+    const pending = this.climber.pendingSamples;
+    return pending > 0 && running <= pending && this.hasRoom(remaining, workersNow);
+  }
+
   async afterChunk(done: ChunkDone, workersNow: number): Promise<ClimbDecision | undefined> {
     if (this.options.memoryPressure) {
       this.pressureChecks++;
@@ -47,13 +63,16 @@ export class LayoutAdapter {
     if (!this.options.explore || done.setting !== this.current) return undefined;
     // Throughput of the whole pool, from this chunk: its own speed times the workers running.
     const throughput = (done.audioSeconds / Math.max(0.001, done.wallMs / 1000)) * workersNow;
-    const window = this.options.window ?? 2;
-    const room = done.remaining >= window * Math.max(workersNow, 2);
-    if (!room && this.climber.exploring) {
+    if (!this.hasRoom(done.remaining, workersNow) && this.climber.exploring) {
       this.climber.observe(throughput); // still measured: it is remembered for the next job
       return undefined;
     }
     return this.take(this.climber.observe(throughput));
+  }
+
+  /** Enough chunks left to measure the layout a move would lead to. */
+  private hasRoom(remaining: number, workersNow: number): boolean {
+    return remaining >= (this.options.window ?? 2) * Math.max(workersNow, 2);
   }
 
   failures(): ClimbDecision {

@@ -11,6 +11,7 @@ import type { ChunkRequest, DecodedAudio, TranscribeOptions, TranscriptionEngine
 import { abortableSleep, abortError, FleetError, toFleetError } from "../errors";
 import type { ChunkFailure } from "../stitching/stitch";
 import type { ChunkMetric, ChunkTranscript, FallbackRecord, PlannedChunk } from "../types";
+import { CoreBudget } from "./coreBudget";
 import { cpuLayouts, HillClimber } from "./hillClimber";
 import { LaneBoard } from "./laneBoard";
 import { LayoutAdapter } from "./layoutAdapter";
@@ -102,6 +103,11 @@ class Schedule {
   private readonly adapter: LayoutAdapter;
   private readonly climber: HillClimber;
   private readonly speed: SpeedEstimate;
+  /** Local CPU engines: the threads of running chunks never exceed the cores. */
+  private readonly coreBudget?: CoreBudget;
+  /** Chunks whose attempt started and whose outcome is not yet recorded, with the setting they run under. */
+  private readonly inFlight = new Map<number, number>();
+  private settleWaiters: (() => void)[] = [];
   private readonly wordRates = new WordRates();
   /** Chunks whose last attempt came back without words: the next one decodes hotter. */
   private readonly noText = new Set<number>();
@@ -122,6 +128,7 @@ class Schedule {
     const min = Math.max(1, input.minWorkers);
     const max = Math.max(1, input.maxWorkers);
     const cpu = input.engine.kind === "local" && (input.backend ?? "cpu") === "cpu";
+    if (cpu) this.coreBudget = new CoreBudget(Math.max(1, input.cores));
     this.climber = new HillClimber({
       candidates: cpu ? cpuLayouts(input.cores, min, max) : undefined,
       min,
@@ -135,6 +142,7 @@ class Schedule {
       memoryPressure: input.memoryPressure,
     });
     this.speed = new SpeedEstimate(input.rememberedSpeed);
+    input.signal?.addEventListener("abort", () => this.wakeSettleWaiters(), { once: true });
   }
 
   async run(): Promise<ScheduleResult> {
@@ -195,9 +203,14 @@ class Schedule {
       const t0 = this.now();
       try {
         const { transcript, setting, threads } = await this.limit(() => this.attempt(chunk, attempt));
-        await this.recordSuccess(chunk, transcript, attempt, t0, setting, threads);
+        try {
+          await this.recordSuccess(chunk, transcript, attempt, t0, setting, threads);
+        } finally {
+          this.settled(chunk.index);
+        }
         return;
       } catch (error) {
+        this.settled(chunk.index);
         const e = toFleetError(error);
         if (e.code === "ABORTED" || this.input.signal?.aborted) throw abortError();
         const decision = afterFailure(
@@ -237,16 +250,43 @@ class Schedule {
     return true;
   }
 
-  /** One attempt on a worker slot. A solo chunk first waits for every other chunk to finish. */
+  /**
+   * One attempt on a worker slot. A solo chunk first waits for every other chunk to finish; on a
+   * CPU every chunk first takes its threads from the core budget.
+   */
   private async attempt(chunk: PlannedChunk, attemptNo: number): Promise<{ transcript: ChunkTranscript; setting: number; threads: number }> {
     if (this.input.signal?.aborted) throw abortError();
     if (this.engineDead) throw this.engineDead;
     const solo = chunk.solo === true && this.engine.kind === "local";
     if (solo) await this.board.idle();
+    else await this.holdForDecision();
+    // The threads and the setting they belong to are read at the same moment: a sample is
+    // measured against the layout its threads came from.
+    let setting = this.adapter.setting;
+    const share = () => {
+      setting = this.adapter.setting;
+      return solo ? Math.max(1, this.input.cores) : threadsFor(this.input.cores, this.limit.concurrency);
+    };
+    // A chunk of the current layout waits for the cores that chunks of an earlier one still hold.
+    const budget = this.engine.kind === "local" ? this.coreBudget : undefined;
+    const threads = budget ? await budget.take(share, this.input.signal) : share();
+    try {
+      return await this.attemptWith(chunk, attemptNo, threads, setting);
+    } finally {
+      budget?.give(threads);
+    }
+  }
+
+  private async attemptWith(
+    chunk: PlannedChunk,
+    attemptNo: number,
+    threads: number,
+    setting: number,
+  ): Promise<{ transcript: ChunkTranscript; setting: number; threads: number }> {
+    if (this.engineDead) throw this.engineDead;
     if (attemptNo === 1) this.startedChunks++;
     const engine = this.engine;
-    const setting = this.adapter.setting;
-    const threads = solo ? Math.max(1, this.input.cores) : threadsFor(this.input.cores, this.limit.concurrency);
+    this.inFlight.set(chunk.index, setting);
     this.board.acquire(chunk.index, engine.name, attemptNo > 1);
     this.emit(true);
     const controller = new AbortController();
@@ -350,6 +390,29 @@ class Schedule {
       if (d?.changed) await this.applyWorkers(d.workers);
     }
     this.emit(true);
+  }
+
+  /** A chunk's outcome is recorded (and any layout move it caused applied): held chunks look again. */
+  private settled(index: number) {
+    this.inFlight.delete(index);
+    this.wakeSettleWaiters();
+  }
+
+  private wakeSettleWaiters() {
+    const waiters = this.settleWaiters;
+    this.settleWaiters = [];
+    for (const wake of waiters) wake();
+  }
+
+  /** Waits while the climber's next decision rests on the chunks now running (LayoutAdapter.holds). */
+  private async holdForDecision(): Promise<void> {
+    for (;;) {
+      if (this.input.signal?.aborted) return;
+      let running = 0;
+      for (const setting of this.inFlight.values()) if (setting === this.adapter.setting) running++;
+      if (!this.adapter.holds(running, this.input.plan.length - this.startedChunks, this.limit.concurrency)) return;
+      await new Promise<void>((resolve) => this.settleWaiters.push(resolve));
+    }
   }
 
   private recordFailure(chunk: PlannedChunk, e: FleetError, attempt: number, t0: number) {
