@@ -166,6 +166,17 @@ describe("layout adaptation", () => {
     expect(budget.inUse).toBe(2);
   });
 
+  it("steps back from a worse layout even when too few chunks are left to explore another", async () => {
+    // 2 cores where 2 workers × 1 thread beat 1 × 2 by 25%: 6 chunks measure 2×1 (0, 1) and 1×2
+    // (2, 3); with 2 chunks left there is no room to explore, but going back needs none.
+    const engine = curveEngine({ 1: 1.0, 2: 1.6 });
+    const r = await runSchedule(input(engine, { plan: plan(6), initialWorkers: 2, cores: 2, maxWorkers: 2 }));
+    expect(r.results.size).toBe(6);
+    expect(r.adaptation.steps).toHaveLength(2);
+    expect(r.workers.final).toBe(2);
+    expect(engine.seen.map((s) => s.threads)).toEqual([1, 1, 2, 2, 1, 1]);
+  });
+
   it("does not explore a layout an earlier job measured clearly worse", async () => {
     const engine = curveEngine();
     const r = await runSchedule(input(engine, { initialWorkers: 4, knownThroughput: { 2: 8, 4: 9.6, 8: 8 } }));

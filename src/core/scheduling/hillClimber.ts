@@ -75,6 +75,12 @@ export class HillClimber {
     return this.exploring ? this.window - this.samples.length : 0;
   }
 
+  /** Whether the next decision could change the count (`mayExplore` as for `observe`). */
+  canMove(mayExplore: boolean): boolean {
+    if (!this.exploring) return false;
+    return mayExplore || this.measured.has(this.list[this.index - this.direction]);
+  }
+
   /** Best count measured in this job (what to remember for the next one). */
   best(): { workers: number; throughput: number } | undefined {
     let best: { workers: number; throughput: number } | undefined;
@@ -87,8 +93,12 @@ export class HillClimber {
     return Object.fromEntries(this.measured);
   }
 
-  /** Records one finished chunk's throughput at the current count. */
-  observe(throughput: number): ClimbDecision {
+  /**
+   * Records one finished chunk's throughput at the current count. With `mayExplore` false (too few
+   * chunks left to measure another count) it does not step to an unmeasured count, but it still
+   * steps back from a count that proved worse than the one before.
+   */
+  observe(throughput: number, mayExplore = true): ClimbDecision {
     if (!(throughput > 0) || !Number.isFinite(throughput)) return this.stay("ignored sample");
     this.samples.push(throughput);
     if (this.samples.length < this.window) return this.stay("measuring");
@@ -105,6 +115,7 @@ export class HillClimber {
       const back = this.list[previousIndex];
       return this.move(previousIndex, `${here} workers gave ${mean.toFixed(2)}x vs ${previous.toFixed(2)}x at ${back}: back to ${back}`);
     }
+    if (!mayExplore) return this.stay(`${mean.toFixed(2)}x at ${here}; too few chunks left to measure another count`);
     let next = this.index + this.direction;
     if (next < 0 || next >= this.list.length || this.worseKnown(next, mean)) {
       if (this.direction === 1 && this.index - 1 >= 0 && !this.measured.has(this.list[this.index - 1]) && !this.worseKnown(this.index - 1, mean)) {

@@ -1,8 +1,9 @@
 /**
  * The adaptation loop: after every finished chunk, memory pressure is checked (shrink at once) and
  * the chunk's throughput is fed to the hill-climber — but only a chunk that started and ended under
- * the current layout counts, and the climber may move only while enough chunks remain to measure
- * the next layout. Each move bumps the setting so older chunks cannot pollute the new measurement.
+ * the current layout counts, and the climber may step to a layout not yet measured only while
+ * enough chunks remain to measure it (stepping back from one that proved worse is always allowed).
+ * Each move bumps the setting so older chunks cannot pollute the new measurement.
  *
  * When every chunk still running under the current layout is needed for the climber's next
  * decision, a new chunk waits for that decision instead of starting: started just before a move to
@@ -52,7 +53,7 @@ export class LayoutAdapter {
   holds(running: number, remaining: number, workersNow: number): boolean {
     if (!this.options.explore || running <= 0) return false;
     const pending = this.climber.pendingSamples;
-    return pending > 0 && running <= pending && this.hasRoom(remaining, workersNow);
+    return pending > 0 && running <= pending && this.climber.canMove(this.hasRoom(remaining, workersNow));
   }
 
   async afterChunk(done: ChunkDone, workersNow: number): Promise<ClimbDecision | undefined> {
@@ -63,11 +64,9 @@ export class LayoutAdapter {
     if (!this.options.explore || done.setting !== this.current) return undefined;
     // Throughput of the whole pool, from this chunk: its own speed times the workers running.
     const throughput = (done.audioSeconds / Math.max(0.001, done.wallMs / 1000)) * workersNow;
-    if (!this.hasRoom(done.remaining, workersNow) && this.climber.exploring) {
-      this.climber.observe(throughput); // still measured: it is remembered for the next job
-      return undefined;
-    }
-    return this.take(this.climber.observe(throughput));
+    // Too few chunks left to measure another layout: measured anyway (remembered for the next job),
+    // and a layout that proved worse than the previous one is still left.
+    return this.take(this.climber.observe(throughput, this.hasRoom(done.remaining, workersNow)));
   }
 
   /** Enough chunks left to measure the layout a move would lead to. */
