@@ -34,6 +34,16 @@ function plan(n: number, seconds = 10): PlannedChunk[] {
   }));
 }
 
+/** Chunks of the given lengths, back to back. */
+function planOf(lengths: number[]): PlannedChunk[] {
+  let t = 0;
+  return lengths.map((seconds, index) => {
+    const chunk = { index, start: t, end: t + seconds, overlapBefore: 0, overlapAfter: 0, ownStart: t, ownEnd: t + seconds };
+    t += seconds;
+    return chunk;
+  });
+}
+
 function transcript(req: ChunkRequest, wallMs: number): ChunkTranscript {
   return {
     index: req.chunk.index,
@@ -49,7 +59,7 @@ function transcript(req: ChunkRequest, wallMs: number): ChunkTranscript {
 }
 
 function curveEngine(curve: Record<number, number> = PER_WORKER) {
-  const seen: { index: number; threads: number; running: number }[] = [];
+  const seen: { index: number; threads: number; running: number; startedAt: number; endedAt?: number }[] = [];
   let running = 0;
   let threadsRunning = 0;
   let peakThreads = 0;
@@ -66,10 +76,12 @@ function curveEngine(curve: Record<number, number> = PER_WORKER) {
       running++;
       threadsRunning += req.threads ?? 1;
       peakThreads = Math.max(peakThreads, threadsRunning);
-      seen.push({ index: req.chunk.index, threads: req.threads ?? 1, running });
+      const entry = { index: req.chunk.index, threads: req.threads ?? 1, running, startedAt: Date.now(), endedAt: undefined as number | undefined };
+      seen.push(entry);
       const wallMs = ((req.chunk.end - req.chunk.start) / curve[req.threads ?? 1]) * MS_PER_AUDIO_SECOND;
       await new Promise((r) => setTimeout(r, wallMs));
       running--;
+      entry.endedAt = Date.now();
       threadsRunning -= req.threads ?? 1;
       return transcript(req, wallMs);
     },
@@ -175,6 +187,48 @@ describe("layout adaptation", () => {
     expect(r.adaptation.steps).toHaveLength(2);
     expect(r.workers.final).toBe(2);
     expect(engine.seen.map((s) => s.threads)).toEqual([1, 1, 2, 2, 1, 1]);
+  });
+
+  it("no idle core at the tail: a chunk that starts with no other left takes the cores nothing else could use", async () => {
+    // 2 workers × 1 thread; chunk 1 fails once after chunk 0 is done: its retry is the only chunk
+    // left, so it runs on both cores (one worker's share would leave the other idle).
+    const seen: { index: number; threads: number }[] = [];
+    const engine: TranscriptionEngine = {
+      kind: "local",
+      name: "retry",
+      model: "m",
+      capacity: () => 2,
+      resize: async () => undefined,
+      dispose: async () => undefined,
+      transcribeChunk: async (req) => {
+        seen.push({ index: req.chunk.index, threads: req.threads ?? 1 });
+        if (req.chunk.index === 1 && seen.filter((s) => s.index === 1).length === 1) {
+          await new Promise((r) => setTimeout(r, 50));
+          throw new FleetError("TRANSCRIBE_FAILED", "once", { retryable: true });
+        }
+        await new Promise((r) => setTimeout(r, 5));
+        return transcript(req, 5);
+      },
+    };
+    const r = await runSchedule(input(engine, { plan: plan(2), initialWorkers: 2, cores: 2, maxWorkers: 2, autoAdjust: false }));
+    expect(r.results.size).toBe(2);
+    expect(seen).toEqual([
+      { index: 0, threads: 1 },
+      { index: 1, threads: 1 },
+      { index: 1, threads: 2 },
+    ]);
+  });
+
+  it("does not hold a chunk for a decision that waits on a long chunk", async () => {
+    // A short first chunk (early text) and a long second one: when chunk 0 ends, the decision waits
+    // on chunk 1 for 600 ms more; chunk 2 (600 ms on 1 thread) starts at once rather than leave a
+    // core idle that long.
+    const engine = curveEngine({ 1: 1.0, 2: 2.4 });
+    const r = await runSchedule(input(engine, { plan: planOf([10, 70, 60, 60, 60, 60, 60, 60]), initialWorkers: 2, cores: 2, maxWorkers: 2 }));
+    expect(r.results.size).toBe(8);
+    const at = (i: number) => engine.seen.find((s) => s.index === i)!;
+    expect(at(2).startedAt).toBeLessThan(at(1).endedAt!);
+    expect(engine.peakThreads()).toBeLessThanOrEqual(2);
   });
 
   it("does not explore a layout an earlier job measured clearly worse", async () => {

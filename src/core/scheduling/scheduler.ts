@@ -93,7 +93,6 @@ class Schedule {
   private retries = 0;
   private cached = 0;
   private failuresSeen = 0;
-  private startedChunks = 0; // chunks whose first attempt began
   private options: TranscribeOptions;
   private readonly lockLanguage: boolean;
   private readonly limit: ReturnType<typeof pLimit>;
@@ -106,8 +105,10 @@ class Schedule {
   /** Local CPU engines: the threads of running chunks never exceed the cores. */
   private readonly coreBudget?: CoreBudget;
   /** Chunks whose attempt started and whose outcome is not yet recorded, with the setting they run under. */
-  private readonly inFlight = new Map<number, number>();
+  private readonly inFlight = new Map<number, { setting: number; threads: number; seconds: number; since: number }>();
   private settleWaiters: (() => void)[] = [];
+  /** Chunks, solo ones aside (they wait for every other), whose first attempt has not begun. */
+  private readonly notStarted: Set<number>;
   private readonly wordRates = new WordRates();
   /** Chunks whose last attempt came back without words: the next one decodes hotter. */
   private readonly noText = new Set<number>();
@@ -125,6 +126,7 @@ class Schedule {
     this.maxUsed = this.initial;
     this.limit = pLimit(this.initial);
     this.board = new LaneBoard(input.plan, this.now);
+    this.notStarted = new Set(input.plan.filter((c) => !c.solo).map((c) => c.index));
     const min = Math.max(1, input.minWorkers);
     const max = Math.max(1, input.maxWorkers);
     const cpu = input.engine.kind === "local" && (input.backend ?? "cpu") === "cpu";
@@ -242,6 +244,7 @@ class Schedule {
     const hit = await cache.store.get(await cache.keyFor(chunk, this.engine));
     if (!hit) return false;
     this.results.set(chunk.index, hit);
+    this.notStarted.delete(chunk.index);
     this.cached++;
     this.board.settle(chunk.index);
     this.metrics.push({ index: chunk.index, start: chunk.start, end: chunk.end, engine: `${hit.engine}:${hit.model}`, attempts: 0, wallMs: 0, cached: true });
@@ -259,16 +262,22 @@ class Schedule {
     if (this.engineDead) throw this.engineDead;
     const solo = chunk.solo === true && this.engine.kind === "local";
     if (solo) await this.board.idle();
-    else await this.holdForDecision();
+    else await this.holdForDecision(chunk);
     // The threads and the setting they belong to are read at the same moment: a sample is
     // measured against the layout its threads came from.
+    // A chunk of the current layout waits for the cores that chunks of an earlier one still hold.
+    const budget = this.engine.kind === "local" ? this.coreBudget : undefined;
     let setting = this.adapter.setting;
     const share = () => {
       setting = this.adapter.setting;
-      return solo ? Math.max(1, this.input.cores) : threadsFor(this.input.cores, this.limit.concurrency);
+      if (solo) return Math.max(1, this.input.cores);
+      const layout = threadsFor(this.input.cores, this.limit.concurrency);
+      // No idle cores at the tail: cores no chunk left to start could take go to this one (such a
+      // chunk says nothing about the layout, so its sample is not the layout's).
+      const tail = budget ? Math.floor((budget.cores - budget.inUse) / Math.max(1, this.chunksLeftToStart())) : 0;
+      if (tail > layout) setting = -1;
+      return Math.max(layout, tail);
     };
-    // A chunk of the current layout waits for the cores that chunks of an earlier one still hold.
-    const budget = this.engine.kind === "local" ? this.coreBudget : undefined;
     const threads = budget ? await budget.take(share, this.input.signal) : share();
     try {
       return await this.attemptWith(chunk, attemptNo, threads, setting);
@@ -284,9 +293,9 @@ class Schedule {
     setting: number,
   ): Promise<{ transcript: ChunkTranscript; setting: number; threads: number }> {
     if (this.engineDead) throw this.engineDead;
-    if (attemptNo === 1) this.startedChunks++;
+    this.notStarted.delete(chunk.index);
     const engine = this.engine;
-    this.inFlight.set(chunk.index, setting);
+    this.inFlight.set(chunk.index, { setting, threads, seconds: chunk.end - chunk.start, since: this.now() });
     this.board.acquire(chunk.index, engine.name, attemptNo > 1);
     this.emit(true);
     const controller = new AbortController();
@@ -385,7 +394,7 @@ class Schedule {
       await this.input.cache.store.put(key, transcript).catch(() => undefined);
     }
     if (!chunk.solo) {
-      const remaining = this.input.plan.length - this.startedChunks;
+      const remaining = this.chunksLeftToStart();
       const d = await this.adapter.afterChunk({ setting, audioSeconds: chunk.end - chunk.start, wallMs, remaining }, this.limit.concurrency);
       if (d?.changed) await this.applyWorkers(d.workers);
     }
@@ -404,15 +413,32 @@ class Schedule {
     for (const wake of waiters) wake();
   }
 
-  /** Waits while the climber's next decision rests on the chunks now running (LayoutAdapter.holds). */
-  private async holdForDecision(): Promise<void> {
+  /**
+   * Waits while the climber's next decision rests on the chunks now running (LayoutAdapter.holds),
+   * if that wait is short: the running chunks are expected to end within a quarter of the time the
+   * waiting chunk itself would run (paired chunks that started together). A long wait would idle
+   * more than a chunk started on a share about to change could lose.
+   */
+  private async holdForDecision(chunk: PlannedChunk): Promise<void> {
     for (;;) {
       if (this.input.signal?.aborted) return;
-      let running = 0;
-      for (const setting of this.inFlight.values()) if (setting === this.adapter.setting) running++;
-      if (!this.adapter.holds(running, this.input.plan.length - this.startedChunks, this.limit.concurrency)) return;
+      const current = [...this.inFlight.values()].filter((c) => c.setting === this.adapter.setting);
+      if (!this.adapter.holds(current.length, this.chunksLeftToStart(), this.limit.concurrency)) return;
+      // Nothing measured yet (the first result is still being recorded): look again once it is.
+      const speed = this.speed.at(threadsFor(this.input.cores, this.limit.concurrency));
+      if (speed) {
+        const left = current.map((c) => {
+          const s = this.speed.at(c.threads);
+          return s ? (c.seconds / s) * 1000 - (this.now() - c.since) : Infinity;
+        });
+        if (Math.max(...left) > 0.25 * ((chunk.end - chunk.start) / speed) * 1000) return;
+      }
       await new Promise<void>((resolve) => this.settleWaiters.push(resolve));
     }
+  }
+
+  private chunksLeftToStart(): number {
+    return this.notStarted.size;
   }
 
   private recordFailure(chunk: PlannedChunk, e: FleetError, attempt: number, t0: number) {
