@@ -8,10 +8,11 @@
  * one such chunk took 216 s instead of 22 s and the whole job ran 40% longer (npm run bench).
  */
 import { abortError } from "../errors";
+import { WakeList } from "./wakeList";
 
 export class CoreBudget {
   private used = 0;
-  private waiters: (() => void)[] = [];
+  private readonly released = new WakeList();
 
   constructor(readonly cores: number) {}
 
@@ -32,21 +33,12 @@ export class CoreBudget {
         this.used += n;
         return n;
       }
-      await new Promise<void>((resolve) => {
-        const wake = () => {
-          signal?.removeEventListener("abort", wake);
-          resolve();
-        };
-        this.waiters.push(wake);
-        signal?.addEventListener("abort", wake, { once: true });
-      });
+      await this.released.next(signal);
     }
   }
 
   give(n: number): void {
     this.used = Math.max(0, this.used - n);
-    const waiters = this.waiters;
-    this.waiters = [];
-    for (const wake of waiters) wake();
+    this.released.wakeAll();
   }
 }

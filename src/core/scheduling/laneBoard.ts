@@ -5,13 +5,14 @@
  */
 import type { PlannedChunk } from "../types";
 import { estimateEta, type ProgressSnapshot, type WorkerLane } from "./progress";
+import { WakeList } from "./wakeList";
 
 export class LaneBoard {
   readonly lanes: WorkerLane[] = [];
   readonly busyMs: number[] = [];
   private readonly running = new Map<number, { lane: number; percent: number; since: number }>();
   private readonly finished = new Set<number>();
-  private idleWaiters: (() => void)[] = [];
+  private readonly wentIdle = new WakeList();
 
   constructor(
     private readonly plan: PlannedChunk[],
@@ -55,9 +56,7 @@ export class LaneBoard {
     this.running.delete(chunk);
     this.lanes[r.lane] = { id: r.lane, state: r.lane < workers ? "idle" : "stopped", percent: 0 };
     if (this.running.size === 0) {
-      const waiters = this.idleWaiters;
-      this.idleWaiters = [];
-      for (const w of waiters) w();
+      this.wentIdle.wakeAll();
     }
   }
 
@@ -74,7 +73,7 @@ export class LaneBoard {
   /** Resolves once no chunk is running (a solo chunk waits for this). */
   idle(): Promise<void> {
     if (this.running.size === 0) return Promise.resolve();
-    return new Promise((resolve) => this.idleWaiters.push(resolve));
+    return this.wentIdle.next();
   }
 
   /** Audio seconds done: finished chunks whole, running ones by their progress. */

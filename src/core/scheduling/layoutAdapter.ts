@@ -9,7 +9,8 @@
  * decision, a new chunk waits for that decision instead of starting: started just before a move to
  * fewer workers, it would keep its small share of the cores to its end while the cores it cannot
  * use stay idle (on 2 cores: one idle core for a whole chunk). With more workers than samples
- * pending nothing waits.
+ * pending nothing waits; the scheduler also lets it start when that wait would be long
+ * (Schedule.holdForDecision).
  */
 import type { ClimbDecision, HillClimber } from "./hillClimber";
 

@@ -20,6 +20,7 @@ import type { ResumeCache } from "./resumeCache";
 import { afterFailure } from "./retryPolicy";
 import { missingText, WordRates, wordCount } from "./textCheck";
 import { attemptDeadlineMs, SpeedEstimate } from "./timeouts";
+import { WakeList } from "./wakeList";
 import { threadsFor } from "./workerSizing";
 
 export interface ScheduleInput {
@@ -106,7 +107,8 @@ class Schedule {
   private readonly coreBudget?: CoreBudget;
   /** Chunks whose attempt started and whose outcome is not yet recorded, with the setting they run under. */
   private readonly inFlight = new Map<number, { setting: number; threads: number; seconds: number; since: number }>();
-  private settleWaiters: (() => void)[] = [];
+  /** Woken whenever a chunk's outcome is recorded: chunks held for a decision look again. */
+  private readonly chunkSettled = new WakeList();
   /** Chunks, solo ones aside (they wait for every other), whose first attempt has not begun. */
   private readonly notStarted: Set<number>;
   private readonly wordRates = new WordRates();
@@ -144,7 +146,6 @@ class Schedule {
       memoryPressure: input.memoryPressure,
     });
     this.speed = new SpeedEstimate(input.rememberedSpeed);
-    input.signal?.addEventListener("abort", () => this.wakeSettleWaiters(), { once: true });
   }
 
   async run(): Promise<ScheduleResult> {
@@ -263,10 +264,10 @@ class Schedule {
     const solo = chunk.solo === true && this.engine.kind === "local";
     if (solo) await this.board.idle();
     else await this.holdForDecision(chunk);
-    // The threads and the setting they belong to are read at the same moment: a sample is
-    // measured against the layout its threads came from.
     // A chunk of the current layout waits for the cores that chunks of an earlier one still hold.
     const budget = this.engine.kind === "local" ? this.coreBudget : undefined;
+    // The threads and the setting they belong to are read at the same moment: a sample is
+    // measured against the layout its threads came from.
     let setting = this.adapter.setting;
     const share = () => {
       setting = this.adapter.setting;
@@ -404,13 +405,7 @@ class Schedule {
   /** A chunk's outcome is recorded (and any layout move it caused applied): held chunks look again. */
   private settled(index: number) {
     this.inFlight.delete(index);
-    this.wakeSettleWaiters();
-  }
-
-  private wakeSettleWaiters() {
-    const waiters = this.settleWaiters;
-    this.settleWaiters = [];
-    for (const wake of waiters) wake();
+    this.chunkSettled.wakeAll();
   }
 
   /**
@@ -433,7 +428,7 @@ class Schedule {
         });
         if (Math.max(...left) > 0.25 * ((chunk.end - chunk.start) / speed) * 1000) return;
       }
-      await new Promise<void>((resolve) => this.settleWaiters.push(resolve));
+      await this.chunkSettled.next(this.input.signal);
     }
   }
 
