@@ -75,6 +75,7 @@ export async function runMatrix({ root, shared, ffmpeg, cli, fleet, args }) {
         adaptation: m.workers.adaptation,
         firstTextMs: m.firstTextMs,
         decision: m.workers.decision,
+        windows: m.chunks.reduce((sum, c) => sum + (c.windows ?? 0), 0),
       };
     });
     const d = row.designs;
@@ -82,6 +83,9 @@ export async function runMatrix({ root, shared, ffmpeg, cli, fleet, args }) {
     row.ratio = d.fleet.wallMs / best;
     row.ratioTextOnly = d.fleet.wallMs / d["cli-p-nt"].wallMs;
     row.rssOverP = (d.fleet.peakRss - d["cli-p"].peakRss) / 2 ** 20;
+    // whisper_full_parallel cuts equal slices with no overlap; each runs a window while more than
+    // 0.1 s is left (the rule src/core/planning/windowPlan.ts plans by).
+    row.windowsP = cores * Math.max(1, Math.ceil((seconds / cores - 0.1) / 30));
     rows.push(row);
     console.log(formatRow(row));
   }
@@ -89,8 +93,8 @@ export async function runMatrix({ root, shared, ffmpeg, cli, fleet, args }) {
   const machine = `${cpus()[0]?.model ?? "cpu"} · ${cores} threads of ${availableParallelism()} · ${(totalmem() / 2 ** 30).toFixed(0)} GiB · ${process.platform}-${process.arch}`;
   const header = `Whisper Fleet length matrix — model ${basename(args.model)}, greedy, ${new Date().toISOString()}\n${machine}`;
   const table = [
-    "| length | cli -t | cli -p | cli -p -nt | Fleet | Fleet layout | chunks | first text | Fleet / best cli | Fleet / -p -nt | RSS vs -p |",
-    "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+    "| length | cli -t | cli -p | cli -p -nt | Fleet | Fleet layout | chunks | windows Fleet / -p | first text | Fleet / best cli | Fleet / -p -nt | RSS vs -p |",
+    "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ...rows.map(tableRow),
   ].join("\n");
   const worst = rows.reduce((w, r) => (r.ratio > w.ratio ? r : w), rows[0]);
@@ -122,5 +126,5 @@ function formatRow(r) {
 
 function tableRow(r) {
   const d = r.designs;
-  return `| ${r.minutes} min | ${s(d["cli-t"].wallMs)} | ${s(d["cli-p"].wallMs)} | ${s(d["cli-p-nt"].wallMs)} | ${s(d.fleet.wallMs)} | ${d.fleet.workers}×${d.fleet.threads}${d.fleet.finalWorkers !== d.fleet.workers ? ` → ${d.fleet.finalWorkers}` : ""} | ${d.fleet.chunks} | ${d.fleet.firstTextMs ? s(d.fleet.firstTextMs) : "—"} | ${r.ratio.toFixed(3)} | ${r.ratioTextOnly.toFixed(3)} | ${r.rssOverP >= 0 ? "+" : ""}${r.rssOverP.toFixed(0)} MiB |`;
+  return `| ${r.minutes} min | ${s(d["cli-t"].wallMs)} | ${s(d["cli-p"].wallMs)} | ${s(d["cli-p-nt"].wallMs)} | ${s(d.fleet.wallMs)} | ${d.fleet.workers}×${d.fleet.threads}${d.fleet.finalWorkers !== d.fleet.workers ? ` → ${d.fleet.finalWorkers}` : ""} | ${d.fleet.chunks} | ${d.fleet.windows} / ${r.windowsP} | ${d.fleet.firstTextMs ? s(d.fleet.firstTextMs) : "—"} | ${r.ratio.toFixed(3)} | ${r.ratioTextOnly.toFixed(3)} | ${r.rssOverP >= 0 ? "+" : ""}${r.rssOverP.toFixed(0)} MiB |`;
 }

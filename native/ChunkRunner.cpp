@@ -26,6 +26,7 @@ struct ChunkRun {
   double melMs = -1;
   double encodeMs = 0;
   int temperatureRetries = 0;
+  int windows = 0;  // encoder runs: one per 30-second window whisper.cpp decodes
   bool windowHasTokens = false;
 };
 
@@ -45,6 +46,7 @@ bool onEncoderBegin(whisper_context*, whisper_state*, void* data) {
   run->encodeStart = Clock::now();
   if (run->melMs < 0) run->melMs = msBetween(run->start, run->encodeStart);
   run->inEncode = true;
+  run->windows++;
   run->windowHasTokens = false;
   return !run->job->aborted();
 }
@@ -219,6 +221,7 @@ std::unique_ptr<ChunkResult> ChunkRunner::collectResult(whisper_state* state, si
   result->encodeMs = run_->encodeMs;
   result->decoderMs = std::max(0.0, result->wallMs - result->melMs - result->encodeMs);
   result->temperatureRetries = run_->temperatureRetries;
+  result->windows = run_->windows;
   result->audioMs = static_cast<double>(sampleCount) / 16.0;
   if (!whisper_is_multilingual(ctx_)) {
     result->language = "en";

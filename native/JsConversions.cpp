@@ -155,6 +155,7 @@ Napi::Object chunkResultToJs(Napi::Env env, const ChunkResult& r) {
   o.Set("language", r.language);
   o.Set("audioMs", r.audioMs);
   o.Set("temperatureRetries", r.temperatureRetries);
+  o.Set("windows", r.windows);
   Napi::Object timings = Napi::Object::New(env);
   timings.Set("startedAtMs", r.startedAtMs);
   timings.Set("wallMs", r.wallMs);

@@ -85,6 +85,7 @@ struct ChunkResult {
   double startedAtMs = 0;  // steady clock, ms since an arbitrary epoch (same for all chunks)
   double wallMs = 0, melMs = 0, encodeMs = 0, decoderMs = 0;  // decoderMs: whisper's token decoder
   int temperatureRetries = 0;  // windows decoded again at a higher temperature
+  int windows = 0;             // 30-second windows whisper.cpp encoded for this chunk
   double audioMs = 0;
   std::vector<SegmentResult> segments;
 };

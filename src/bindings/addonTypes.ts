@@ -93,6 +93,8 @@ export interface NativeChunkResult {
   audioMs: number;
   /** Windows whisper.cpp decoded again at a higher temperature. */
   temperatureRetries: number;
+  /** 30-second windows whisper.cpp encoded for this chunk (what it cost; see planning/windowPlan.ts). */
+  windows: number;
   /** decoderMs: whisper's token decoder (not ffmpeg's media decoding). */
   timings: { startedAtMs: number; wallMs: number; melMs: number; encodeMs: number; decoderMs: number };
   segments: NativeSegment[];

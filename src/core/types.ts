@@ -62,6 +62,8 @@ export interface ChunkTranscript {
   precision: TimestampPrecision;
   /** Windows decoded again at a higher temperature (local engines). */
   temperatureRetries: number;
+  /** 30-second windows the local engine encoded for this chunk. */
+  windows?: number;
   /** decoderMs: whisper's token decoder; ffmpeg's media decoding is JobMetrics.mediaDecodeMs. */
   timings: { wallMs: number; melMs?: number; encodeMs?: number; decoderMs?: number; startedAt?: number };
 }
@@ -86,6 +88,8 @@ export interface ChunkMetric {
   wallMs: number;
   /** Threads the successful attempt ran with (local engines). */
   threads?: number;
+  /** whisper windows the chunk cost (local engines): what the plan's window count predicted. */
+  windows?: number;
   encodeMs?: number;
   decoderMs?: number;
   cached: boolean;

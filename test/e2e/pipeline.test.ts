@@ -12,6 +12,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/core/config";
 import type { ChunkRequest, TranscriptionEngine } from "../../src/core/engines/engine";
 import { FleetSession } from "../../src/core/FleetSession";
+import { windowsFor } from "../../src/core/planning/windowPlan";
 import type { Segment, Transcript } from "../../src/core/types";
 import { makeMedia } from "../support/audio";
 import { lj001, model } from "../support/paths";
@@ -101,6 +102,8 @@ describe("pipeline on real speech", () => {
     // Cut for the workers: chunks within CHUNK_SECONDS, each inside whole 30-second windows, and
     // every worker busy to the end (a plan made before sizing left one idle for a third of the job).
     for (const c of t.metrics!.chunks) expect(c.end - c.start).toBeLessThanOrEqual(300 + 5 + 1e-6);
+    // Each chunk cost whisper.cpp exactly the windows the plan counted for it (no padding window).
+    expect(t.metrics!.chunks.map((c) => c.windows)).toEqual(t.metrics!.chunks.map((c) => windowsFor(c.end - c.start)));
     const busy = Object.values(t.metrics!.workerBusy);
     expect(busy.length).toBe(t.metrics!.workers.initial);
     for (const b of busy) expect(b).toBeGreaterThan(0.8);

@@ -12,6 +12,7 @@ import type { NativeChunk, NativeJobEvent } from "../../src/bindings/addonTypes"
 import { loadAddon } from "../../src/bindings/loadAddon";
 import { LocalWhisperEngine } from "../../src/core/engines/LocalWhisperEngine";
 import { FleetError } from "../../src/core/errors";
+import { windowsFor } from "../../src/core/planning/windowPlan";
 import { cacheDir, pcm, rawPcmFile } from "../support/audio";
 import { jfkWav, lj001, model } from "../support/paths";
 
@@ -153,6 +154,23 @@ describe("transcription", () => {
         last = s.t1Ms;
       }
     }
+  });
+
+  it("runs exactly the windows the planner counts for a chunk's length (whisper.cpp stops 0.1 s before a window, not 1 s)", async () => {
+    const raw = rawPcmFile(lj001, 180);
+    // Either side of a window boundary: 30.04 s is one window, 30.3 s is two (a second of grace
+    // would have called it one), 60.02 s two, 61 s three.
+    const lengths = [29.5, 30.04, 30.3, 60.02, 61];
+    const chunks: NativeChunk[] = lengths.map((seconds, i) => ({
+      index: i,
+      offsetMs: 0,
+      path: raw,
+      sampleOffset: 0,
+      sampleCount: Math.round(seconds * 16000),
+    }));
+    const results = await engine.transcribe(chunks, {}, { threads: 1 });
+    expect(results.map((r) => r.windows)).toEqual([1, 1, 2, 2, 3]);
+    expect(results.map((r) => r.windows)).toEqual(lengths.map(windowsFor));
   });
 
   it("runs workers concurrently, with results identical to a one-worker run", async () => {

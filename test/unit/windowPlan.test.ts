@@ -30,10 +30,13 @@ function windowsOf(plan: ReturnType<typeof planForWorkers>): number[] {
 }
 
 describe("window plan", () => {
-  it("counts windows the way whisper.cpp runs them (another window only past one more second)", () => {
+  it("counts windows the way whisper.cpp 1.9 runs them (another window once more than 0.1 s is left)", () => {
     expect(windowsFor(30)).toBe(1);
-    expect(windowsFor(31)).toBe(1);
-    expect(windowsFor(31.5)).toBe(2);
+    expect(windowsFor(30.04)).toBe(1);
+    expect(windowsFor(30.3)).toBe(2);
+    expect(windowsFor(31)).toBe(2);
+    expect(windowsFor(210.02)).toBe(7);
+    expect(windowsFor(210.62)).toBe(8);
     expect(windowsFor(261)).toBe(9);
     expect(windowsFor(0.5)).toBe(1);
   });

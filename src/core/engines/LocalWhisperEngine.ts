@@ -256,6 +256,7 @@ export function toChunkTranscript(result: NativeChunkResult, start: number, end:
     workerId: result.workerId,
     precision: "word",
     temperatureRetries: result.temperatureRetries,
+    windows: result.windows,
     timings: {
       wallMs: result.timings.wallMs,
       melMs: result.timings.melMs,

@@ -19,8 +19,14 @@ export const WINDOW_SECONDS = 30;
 export const PAUSE_SECONDS = 0.3;
 /** The narrowest overlap a cut inside speech gets when the full one does not fit the windows. */
 export const MIN_OVERLAP = 1.5;
-/** whisper.cpp runs another window only when more than a second is left: a chunk may exceed its windows by this much. */
-const WINDOW_GRACE = 0.8;
+/**
+ * whisper.cpp (1.9) runs another window whenever more than 10 mel frames (0.1 s) of audio are left
+ * (`seek + delta_min >= seek_end`, delta_min = 10): a chunk of 210.1 s takes 7 windows, one of
+ * 210.12 s takes 8 (measured with whisper-cli, and asserted through the addon in
+ * test/native/engine.test.ts). Older releases stopped a whole second early; planning with that
+ * second gave most chunks a window of padding they did not need. Half of the 0.1 s is kept as margin.
+ */
+export const WINDOW_GRACE = 0.05;
 /** Scheduling cost of a chunk besides its windows (mel, set-up), in windows: breaks ties towards fewer chunks. */
 const CHUNK_OVERHEAD = 0.03;
 /** A worker's first chunk also warms its state up (measured: about 0.6 of a window on the CPU backend). */
@@ -50,9 +56,9 @@ export interface WindowShape {
   solo: boolean;
 }
 
-/** Windows whisper.cpp runs over `seconds` of audio (it stops when a second or less is left). */
+/** Windows whisper.cpp runs over `seconds` of audio (at most WINDOW_GRACE past the last full one is free). */
 export function windowsFor(seconds: number): number {
-  return Math.max(1, Math.ceil((seconds - 1) / WINDOW_SECONDS));
+  return Math.max(1, Math.ceil((seconds - WINDOW_GRACE) / WINDOW_SECONDS - 1e-9));
 }
 
 /** Own seconds that `total` windows hold when `overlapped` cuts each cost an overlap. */

@@ -385,6 +385,7 @@ class Schedule {
       attempts: attempt,
       wallMs,
       threads,
+      windows: transcript.windows,
       encodeMs: transcript.timings.encodeMs,
       decoderMs: transcript.timings.decoderMs,
       cached: false,
