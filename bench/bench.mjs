@@ -37,6 +37,7 @@ const { values: args } = parseArgs({
     threads: { type: "string" },
     quick: { type: "boolean" },
     lengths: { type: "string" },
+    repeat: { type: "string" },
   },
 });
 const cores = Number(args.threads ?? availableParallelism());

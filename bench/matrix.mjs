@@ -10,6 +10,7 @@
  * Prints, per length, Fleet / best timestamped whisper-cli, and the worst ratio over all lengths.
  *
  * Flags: --model PATH --lengths 7,9.5,13,16.5,20,60 (minutes) --threads N --out FILE.json
+ *        --repeat N (each design N times, mirrored order every other round; the table shows means)
  */
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -43,6 +44,29 @@ export async function runMatrix({ root, shared, ffmpeg, cli, fleet, args }) {
   // Offsets spread the cuts over different recordings and file boundaries.
   const offsets = [0, 300, 700, 1000, 0, 0, 1500, 2000];
 
+  const fleetRun = async (input, minutes) => {
+    const out = join(work, `fleet-${minutes}.json`);
+    const home = mkdtempSync(join(work, "home-"));
+    const r = await measure([[process.execPath, [fleet, "transcribe", input, "--engine", "local", "--model", args.model, "--format", "json", "--out", out, "--no-cache", "--quiet"]]], {
+      ...process.env,
+      WHISPER_FLEET_HOME: home,
+    });
+    const m = JSON.parse(readFileSync(out, "utf8")).metrics;
+    return {
+      ...r,
+      chunks: m.chunks.length,
+      workers: m.workers.initial,
+      threads: m.workers.threads,
+      finalWorkers: m.workers.final,
+      adaptation: m.workers.adaptation,
+      firstTextMs: m.firstTextMs,
+      decision: m.workers.decision,
+      windows: m.chunks.reduce((sum, c) => sum + (c.windows ?? 0), 0),
+      perChunk: m.chunks.map((c) => ({ start: c.start, end: c.end, windows: c.windows, threads: c.threads, workerId: c.workerId, wallMs: c.wallMs })),
+    };
+  };
+  const repeat = Math.max(1, Number(args.repeat ?? 1));
+
   const rows = [];
   for (const [i, minutes] of lengths.entries()) {
     const seconds = minutes * 60;
@@ -50,34 +74,32 @@ export async function runMatrix({ root, shared, ffmpeg, cli, fleet, args }) {
     const input = join(work, `len-${minutes}.wav`);
     ff(ffmpeg, ["-ss", String(offset), "-t", String(seconds), "-i", hour, "-c:a", "pcm_s16le", "-y", input]);
     const row = { minutes, offset, designs: {} };
-    const run = async (id, fn) => {
-      process.stderr.write(`${minutes} min · ${id}…\n`);
-      row.designs[id] = await fn();
-    };
+    // Each design runs `repeat` times, the order reversed every other round (ABBA): this VM's
+    // speed drifts by several percent over minutes, and a mean over mirrored rounds cancels a
+    // steady drift that a single pass in fixed order would credit to whichever design ran later.
     const whisper = (extra) => measure([[cli, ["-m", args.model, "-f", input, "-bs", "1", "-np", ...extra]]]);
-    await run("cli-t", () => whisper(["-t", String(cores)]));
-    await run("cli-p", () => whisper(["-p", String(cores), "-t", "1"]));
-    await run("cli-p-nt", () => whisper(["-p", String(cores), "-t", "1", "-nt"]));
-    await run("fleet", async () => {
-      const out = join(work, `fleet-${minutes}.json`);
-      const home = mkdtempSync(join(work, "home-"));
-      const r = await measure([[process.execPath, [fleet, "transcribe", input, "--engine", "local", "--model", args.model, "--format", "json", "--out", out, "--no-cache", "--quiet"]]], {
-        ...process.env,
-        WHISPER_FLEET_HOME: home,
-      });
-      const m = JSON.parse(readFileSync(out, "utf8")).metrics;
-      return {
-        ...r,
-        chunks: m.chunks.length,
-        workers: m.workers.initial,
-        threads: m.workers.threads,
-        finalWorkers: m.workers.final,
-        adaptation: m.workers.adaptation,
-        firstTextMs: m.firstTextMs,
-        decision: m.workers.decision,
-        windows: m.chunks.reduce((sum, c) => sum + (c.windows ?? 0), 0),
+    const designs = {
+      "cli-t": () => whisper(["-t", String(cores)]),
+      "cli-p": () => whisper(["-p", String(cores), "-t", "1"]),
+      "cli-p-nt": () => whisper(["-p", String(cores), "-t", "1", "-nt"]),
+      fleet: () => fleetRun(input, minutes),
+    };
+    const runs = Object.fromEntries(Object.keys(designs).map((id) => [id, []]));
+    for (let round = 0; round < repeat; round++) {
+      const order = round % 2 === 0 ? Object.keys(designs) : Object.keys(designs).reverse();
+      for (const id of order) {
+        process.stderr.write(`${minutes} min · ${id}${repeat > 1 ? ` (round ${round + 1}/${repeat})` : ""}…\n`);
+        runs[id].push(await designs[id]());
+      }
+    }
+    for (const [id, list] of Object.entries(runs)) {
+      row.designs[id] = {
+        ...list.at(-1),
+        wallMs: list.reduce((sum, r) => sum + r.wallMs, 0) / list.length,
+        peakRss: Math.max(...list.map((r) => r.peakRss)),
+        wallRuns: list.map((r) => r.wallMs),
       };
-    });
+    }
     const d = row.designs;
     const best = Math.min(d["cli-t"].wallMs, d["cli-p"].wallMs);
     row.ratio = d.fleet.wallMs / best;

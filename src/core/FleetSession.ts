@@ -18,7 +18,7 @@ import { decodeMedia, type DecodedMedia } from "./media/decode";
 import { resolveFfmpeg, type FfmpegInfo } from "./media/ffmpeg";
 import { resolveModelPath } from "./models/modelStore";
 import { DEFAULT_PLAN, planChunks, quietThreshold, speechSecondsIn } from "./planning/chunkPlan";
-import { planForWorkers, WINDOW_SECONDS } from "./planning/windowPlan";
+import { planForWorkers, windowsFor } from "./planning/windowPlan";
 import type { ProgressSnapshot } from "./scheduling/progress";
 import { cacheKey, fileIdentity, ResumeCache } from "./scheduling/resumeCache";
 import { runSchedule, type ScheduleResult } from "./scheduling/scheduler";
@@ -405,7 +405,7 @@ export class FleetSession {
         }),
       };
     }
-    const windows = Math.max(1, Math.ceil(duration / WINDOW_SECONDS));
+    const windows = windowsFor(duration);
     if (!local)
       return { backend, ...sizeWorkers({ chunks, windows, minWorkers: config.minWorkers, maxWorkers: config.maxWorkers, engine: "local", cores: this.cores }) };
     const memory = local.memory();
