@@ -108,6 +108,16 @@ describe("window plan", () => {
     expect(firstText).toBeLessThanOrEqual(makespan / 2);
   });
 
+  it("counts text as early only with room to spare: LJ001's 20 minutes get a short first chunk, not 4 × 10 windows + a solo one", () => {
+    // [10, 10, 10, 10, 1 solo] puts the first text at 49% of the simulated job, which ended at 51%
+    // of the real one (the solo tail ran faster than simulated); a one-window first chunk costs 0.2%.
+    const duration = 1196.92;
+    const plan = planForWorkers(duration, energyMap(duration, regularPauses(duration, 11)), { chunkSeconds: 300, overlapSeconds: 5, workers: 2 });
+    const windows = windowsOf(plan);
+    const { makespan, firstText } = simulate(windows, 2, plan.chunks.at(-1)!.solo === true);
+    expect(firstText).toBeLessThanOrEqual(makespan * 0.4);
+  });
+
   it("marks a remainder that would idle workers as a solo last chunk", () => {
     // 81 windows of audio on 8 workers: one is left over once each worker has 10.
     const duration = 81 * WINDOW_SECONDS - 4;
