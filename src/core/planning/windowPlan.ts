@@ -26,7 +26,7 @@ export const MIN_OVERLAP = 1.5;
  * test/native/engine.test.ts). Older releases stopped a whole second early; planning with that
  * second gave most chunks a window of padding they did not need. Half of the 0.1 s is kept as margin.
  */
-export const WINDOW_GRACE = 0.05;
+const WINDOW_GRACE = 0.05;
 /** Scheduling cost of a chunk besides its windows (mel, set-up), in windows: breaks ties towards fewer chunks. */
 const CHUNK_OVERHEAD = 0.03;
 /** A worker's first chunk also warms its state up (measured: about 0.6 of a window on the CPU backend). */
