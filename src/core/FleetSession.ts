@@ -423,6 +423,7 @@ export class FleetSession {
         weightsBytes: memory.weightsBytes,
         stateBytes: memory.stateBytes,
         remembered: remembered?.workers,
+        known: remembered?.layouts,
       }),
     };
   }

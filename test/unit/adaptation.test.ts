@@ -13,6 +13,7 @@ import type { ChunkRequest, TranscriptionEngine } from "../../src/core/engines/e
 import { FleetError } from "../../src/core/errors";
 import { CoreBudget } from "../../src/core/scheduling/coreBudget";
 import { cpuLayouts, HillClimber } from "../../src/core/scheduling/hillClimber";
+import { LayoutAdapter } from "../../src/core/scheduling/layoutAdapter";
 import { runSchedule, type ScheduleInput } from "../../src/core/scheduling/scheduler";
 import { StatsStore } from "../../src/core/scheduling/statsStore";
 import { attemptDeadlineMs, SpeedEstimate, UNMEASURED_SPEED } from "../../src/core/scheduling/timeouts";
@@ -244,6 +245,34 @@ describe("layout adaptation", () => {
     await store.remember("k", { measured: { 2: 7.9 } });
     const entry = await store.get("k");
     expect(entry).toMatchObject({ workers: 4, throughput: 9.5, layouts: { 2: 7.9, 4: 9.5, 8: 8.1 }, speed: { threads: 2, speed: 2.4 } });
+  });
+
+  it("measures a layout by the windows its chunks cost, so a short first chunk or a padded last window does not count against it", async () => {
+    const climber = new HillClimber({ candidates: [1, 2], min: 1, max: 2, start: 2, window: 2 });
+    const adapter = new LayoutAdapter(climber, { explore: true });
+    // 2 workers at 7.5 s per window each: a one-window first chunk of 25 s, then 7 windows of 205 s.
+    await adapter.afterChunk({ setting: 0, audioSeconds: 25.3, windows: 1, wallMs: 7_500, remaining: 1 }, 2);
+    await adapter.afterChunk({ setting: 0, audioSeconds: 205.1, windows: 7, wallMs: 52_500, remaining: 0 }, 2);
+    expect(climber.measurements()[2]).toBeCloseTo(8, 5); // 30 s of window per 7.5 s, times 2 workers
+    // Without a window count (the cloud), the chunk's audio is its work.
+    const cloud = new HillClimber({ min: 1, max: 4, start: 2, window: 1 });
+    await new LayoutAdapter(cloud, { explore: true }).afterChunk({ setting: 0, audioSeconds: 60, wallMs: 10_000, remaining: 0 }, 2);
+    expect(cloud.measurements()[2]).toBeCloseTo(12, 5);
+  });
+
+  it("a job with fewer chunks than a measurement needs still measures its layout when it ends", () => {
+    const climber = new HillClimber({ candidates: [1, 2], min: 1, max: 2, start: 1, window: 2 });
+    climber.observe(15.9, false);
+    expect(climber.measurements()).toEqual({});
+    climber.finish();
+    expect(climber.measurements()).toEqual({ 1: 15.9 });
+    // A count this job measured in full keeps that figure.
+    const full = new HillClimber({ candidates: [1, 2], min: 1, max: 2, start: 2, window: 2 });
+    full.observe(14, false);
+    full.observe(16, false);
+    full.observe(30, false);
+    full.finish();
+    expect(full.measurements()).toEqual({ 2: 15 });
   });
 
   it("a climber seeded with known figures settles without stepping into them", () => {

@@ -89,4 +89,27 @@ describe("worker sizing", () => {
     // Eight cores, an hour: eight workers of one thread.
     expect(sizeWorkers({ chunks: 12, windows: 120, minWorkers: 1, maxWorkers: 10, engine: "local", backend: "cpu", cores: 8 }).workers).toBe(8);
   });
+
+  it("learns the layout across jobs: a neighbour of the best known layout that no job measured is tried once, then the best is kept", () => {
+    const job = (remembered?: number, known?: Record<number, number>, cores = 2) =>
+      sizeWorkers({ chunks: 2, windows: 14, minWorkers: 1, maxWorkers: 10, engine: "local", backend: "cpu", cores, remembered, known });
+    // First job on a machine: one worker per core, nothing to learn from.
+    expect(job().workers).toBe(2);
+    // Second job: 2 × 1 measured, 1 × 2 never: this job measures it (a 7-minute file cannot try both).
+    const second = job(2, { 2: 14.1 });
+    expect(second).toMatchObject({ workers: 1, threadsPerWorker: 2 });
+    expect(second.steps.map((s) => s.rule)).toContain("explore");
+    // Both measured: the best one, whichever it is.
+    expect(job(1, { 1: 15.5, 2: 14.1 }).workers).toBe(1);
+    expect(job(2, { 1: 12.0, 2: 14.1 }).workers).toBe(2);
+    // Eight cores: from the best (4 × 2), the untried neighbour with more workers first, then fewer.
+    expect(job(4, { 4: 9.5, 8: 8.1 }, 8).workers).toBe(2);
+    expect(job(4, { 2: 7.9, 4: 9.5, 8: 8.1 }, 8).workers).toBe(4);
+    expect(job(8, { 8: 8.1 }, 8).workers).toBe(4);
+    // A worker count set by hand, or a GPU, explores nothing.
+    expect(
+      sizeWorkers({ chunks: 2, windows: 14, minWorkers: 1, maxWorkers: 10, engine: "local", backend: "gpu", cores: 2, remembered: 2, known: { 2: 14 } })
+        .workers,
+    ).toBe(2);
+  });
 });

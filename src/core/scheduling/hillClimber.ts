@@ -1,6 +1,6 @@
 /**
- * Dynamic layout adjustment (pure): a hill-climb on measured throughput (audio seconds per wall
- * second) over a list of worker counts. On a CPU the list holds the layouts that use every core
+ * Dynamic layout adjustment (pure): a hill-climb on measured throughput (seconds of work per wall
+ * second: a local chunk's 30-second windows, else its audio) over a list of worker counts. On a CPU the list holds the layouts that use every core
  * (8 cores: 8×1, 4×2, 2×4, 1×8 — threads follow from the count); elsewhere every count in range.
  * It holds each count for a window of finished chunks, tries the next one, keeps it only when
  * throughput improves by more than the hysteresis, otherwise steps back and settles. Memory
@@ -91,6 +91,15 @@ export class HillClimber {
   /** Every count measured in this job with its mean throughput. */
   measurements(): Record<number, number> {
     return Object.fromEntries(this.measured);
+  }
+
+  /**
+   * The job is over: samples short of a full window still measure the count they ran at, if this
+   * job measured it no other way (a one-chunk job teaches the next job its layout too).
+   */
+  finish(): void {
+    if (this.samples.length && !this.measured.has(this.workers)) this.measured.set(this.workers, this.samples.reduce((a, b) => a + b, 0) / this.samples.length);
+    this.samples = [];
   }
 
   /**

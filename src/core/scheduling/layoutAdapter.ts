@@ -12,12 +12,15 @@
  * pending nothing waits; the scheduler also lets it start when that wait would be long
  * (Schedule.holdForDecision).
  */
+import { WINDOW_SECONDS } from "../planning/windowPlan";
 import type { ClimbDecision, HillClimber } from "./hillClimber";
 
 export interface ChunkDone {
   /** The setting the chunk's attempt started under. */
   setting: number;
   audioSeconds: number;
+  /** 30-second windows the chunk cost (local engines); its work when known. */
+  windows?: number;
   wallMs: number;
   /** Chunks not yet started. */
   remaining: number;
@@ -63,8 +66,11 @@ export class LayoutAdapter {
       if (await this.options.memoryPressure()) return this.take(this.climber.pressure());
     }
     if (!this.options.explore || done.setting !== this.current) return undefined;
-    // Throughput of the whole pool, from this chunk: its own speed times the workers running.
-    const throughput = (done.audioSeconds / Math.max(0.001, done.wallMs / 1000)) * workersNow;
+    // Throughput of the whole pool, from this chunk: its own speed times the workers running. A
+    // chunk's work is its windows where known (a window costs whisper the same, full or padded):
+    // in audio seconds a short first chunk or a partial last window would count against its layout.
+    const work = done.windows && done.windows > 0 ? done.windows * WINDOW_SECONDS : done.audioSeconds;
+    const throughput = (work / Math.max(0.001, done.wallMs / 1000)) * workersNow;
     // Too few chunks left to measure another layout: measured anyway (remembered for the next job),
     // and a layout that proved worse than the previous one is still left.
     return this.take(this.climber.observe(throughput, this.hasRoom(done.remaining, workersNow)));

@@ -155,6 +155,7 @@ class Schedule {
     const aborted = outcomes.find((o) => o.status === "rejected");
     if (aborted) throw toFleetError((aborted as PromiseRejectedResult).reason);
     this.emit(true);
+    this.climber.finish();
     return {
       results: this.results,
       failures: this.failures,
@@ -397,7 +398,10 @@ class Schedule {
     }
     if (!chunk.solo) {
       const remaining = this.chunksLeftToStart();
-      const d = await this.adapter.afterChunk({ setting, audioSeconds: chunk.end - chunk.start, wallMs, remaining }, this.limit.concurrency);
+      const d = await this.adapter.afterChunk(
+        { setting, audioSeconds: chunk.end - chunk.start, windows: transcript.windows, wallMs, remaining },
+        this.limit.concurrency,
+      );
       if (d?.changed) await this.applyWorkers(d.workers);
     }
     this.emit(true);

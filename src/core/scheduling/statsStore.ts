@@ -11,7 +11,7 @@ import { writeJsonAtomic } from "../storage/jsonFile";
 export interface StatsEntry {
   workers: number;
   throughput: number;
-  /** Mean throughput (audio s per wall s) measured per worker count, newest job winning. */
+  /** Mean throughput (seconds of work per wall s: windows × 30 s for local chunks) per worker count, newest job winning. */
   layouts?: Record<string, number>;
   /** One worker's speed (audio s per wall s) at `threads`. */
   speed?: { threads: number; speed: number };

@@ -4,6 +4,7 @@
  * core while each gets at least two 30-second windows), then memory, then compute. Every clamp is
  * recorded so the front ends can say why.
  */
+import { cpuLayouts } from "./hillClimber";
 
 export interface SizingInput {
   /** Chunks the file makes at the target chunk length (the plan's count rule). */
@@ -26,6 +27,8 @@ export interface SizingInput {
   cloudConcurrency?: number;
   /** Best worker count measured on this machine + model + engine in earlier jobs. */
   remembered?: number;
+  /** Throughput earlier jobs measured per worker count (StatsStore `layouts`). */
+  known?: Record<number, number>;
 }
 
 export interface SizingStep {
@@ -90,6 +93,13 @@ export function sizeWorkers(input: SizingInput): SizingDecision {
       n = input.remembered;
       steps.push({ rule: "remembered", value: n, note: `best count measured earlier on this machine and model` });
     }
+    const untried = cpu && input.remembered ? untriedNeighbour(n, input.cores, min, max, input.known ?? {}) : undefined;
+    if (untried !== undefined) {
+      // A job too short to try another layout itself still teaches the next one: each layout next
+      // to the best known is measured once, by one whole job, then the best is kept.
+      n = untried;
+      steps.push({ rule: "explore", value: n, note: `${n} worker(s) never measured on this machine and model: this job measures it` });
+    }
     if (input.availableBytes && input.weightsBytes && input.stateBytes) {
       const budget = input.availableBytes * (input.memoryShare ?? 0.7);
       wholeModelWorkers = Math.max(0, Math.floor(budget / (input.weightsBytes + input.stateBytes)));
@@ -126,6 +136,17 @@ export function sizeWorkers(input: SizingInput): SizingDecision {
   ceiling = Math.max(ceiling, n);
   const explanation = `${n} worker(s) × ${threadsPerWorker} thread(s): ` + steps.map((s) => s.note).join("; ");
   return { workers: n, ceiling, threadsPerWorker, steps, wholeModelWorkers, sharedModelWorkers, explanation };
+}
+
+/**
+ * The layout next to `workers` among those that use every core (more workers first, as the
+ * hill-climber explores) that no earlier job has measured, if any.
+ */
+export function untriedNeighbour(workers: number, cores: number, min: number, max: number, known: Record<number, number>): number | undefined {
+  const list = cpuLayouts(cores, min, max);
+  const i = list.indexOf(workers);
+  if (i < 0) return undefined;
+  return [list[i + 1], list[i - 1]].find((w) => w !== undefined && !(known[w] > 0));
 }
 
 /** Threads each running chunk may use so workers never oversubscribe the cores. */
