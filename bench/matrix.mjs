@@ -6,10 +6,13 @@
  *   whisper-cli -p N -t 1 -nt       (the same, text only: no timestamp tokens — a cheaper job than
  *                                    Fleet's, shown for reference)
  *   Whisper Fleet, default settings (a fresh data folder per run: first-job behaviour)
+ *   Whisper Fleet, default settings, one data folder taught by two earlier jobs (the layout it
+ *                                    learned for this machine and model: what a user meets later)
  * Greedy decoding throughout; wall time includes model load; peak RSS is the whole process tree.
  * Prints, per length, Fleet / best timestamped whisper-cli, and the worst ratio over all lengths.
  *
- * Flags: --model PATH --lengths 7,9.5,13,16.5,20,60 (minutes) --threads N --out FILE.json
+ * Flags: --model PATH --lengths 7,9.5,13,16.5,20,60,5,3 (minutes) --threads N --out FILE.json
+ *        (the short whole-minute files last: where -p N wastes nothing, Fleet's weakest case)
  *        --repeat N (each design N times, mirrored order every other round; the table shows means)
  */
 import { execFileSync } from "node:child_process";
@@ -21,7 +24,7 @@ import { measure } from "./lib.mjs";
 
 export async function runMatrix({ root, shared, ffmpeg, cli, fleet, args }) {
   const cores = Number(args.threads ?? availableParallelism());
-  const lengths = (args.lengths ?? "7,9.5,13,16.5,20,60").split(",").map(Number);
+  const lengths = (args.lengths ?? "7,9.5,13,16.5,20,60,5,3").split(",").map(Number);
   const work = mkdtempSync(join(tmpdir(), "wf-matrix-"));
   process.on("exit", () => rmSync(work, { recursive: true, force: true }));
   const speech = join(shared, "speech");
@@ -44,9 +47,8 @@ export async function runMatrix({ root, shared, ffmpeg, cli, fleet, args }) {
   // Offsets spread the cuts over different recordings and file boundaries.
   const offsets = [0, 300, 700, 1000, 0, 0, 1500, 2000];
 
-  const fleetRun = async (input, minutes) => {
+  const fleetRun = async (input, minutes, home = mkdtempSync(join(work, "home-"))) => {
     const out = join(work, `fleet-${minutes}.json`);
-    const home = mkdtempSync(join(work, "home-"));
     const r = await measure([[process.execPath, [fleet, "transcribe", input, "--engine", "local", "--model", args.model, "--format", "json", "--out", out, "--no-cache", "--quiet"]]], {
       ...process.env,
       WHISPER_FLEET_HOME: home,
@@ -67,6 +69,17 @@ export async function runMatrix({ root, shared, ffmpeg, cli, fleet, args }) {
   };
   const repeat = Math.max(1, Number(args.repeat ?? 1));
 
+  // Fleet as a user meets it after a few jobs on this machine: one data folder for the whole run,
+  // first taught by two jobs on 3 minutes cut from the end of the hour (the first job runs the
+  // default layout, the second the layout next to it; later jobs start at the better one).
+  const learnedHome = mkdtempSync(join(work, "learned-"));
+  const lesson = join(work, "lesson.wav");
+  ff(ffmpeg, ["-ss", "3400", "-t", "180", "-i", hour, "-c:a", "pcm_s16le", "-y", lesson]);
+  for (let i = 0; i < 2; i++) {
+    process.stderr.write(`teaching Fleet this machine (job ${i + 1}/2)…\n`);
+    await fleetRun(lesson, "lesson", learnedHome);
+  }
+
   const rows = [];
   for (const [i, minutes] of lengths.entries()) {
     const seconds = minutes * 60;
@@ -83,6 +96,7 @@ export async function runMatrix({ root, shared, ffmpeg, cli, fleet, args }) {
       "cli-p": () => whisper(["-p", String(cores), "-t", "1"]),
       "cli-p-nt": () => whisper(["-p", String(cores), "-t", "1", "-nt"]),
       fleet: () => fleetRun(input, minutes),
+      "fleet-learned": () => fleetRun(input, minutes, learnedHome),
     };
     const runs = Object.fromEntries(Object.keys(designs).map((id) => [id, []]));
     for (let round = 0; round < repeat; round++) {
@@ -103,6 +117,7 @@ export async function runMatrix({ root, shared, ffmpeg, cli, fleet, args }) {
     const d = row.designs;
     const best = Math.min(d["cli-t"].wallMs, d["cli-p"].wallMs);
     row.ratio = d.fleet.wallMs / best;
+    row.ratioLearned = d["fleet-learned"].wallMs / best;
     row.ratioTextOnly = d.fleet.wallMs / d["cli-p-nt"].wallMs;
     row.rssOverP = (d.fleet.peakRss - d["cli-p"].peakRss) / 2 ** 20;
     // whisper_full_parallel cuts equal slices with no overlap; each runs a window while more than
@@ -115,12 +130,16 @@ export async function runMatrix({ root, shared, ffmpeg, cli, fleet, args }) {
   const machine = `${cpus()[0]?.model ?? "cpu"} · ${cores} threads of ${availableParallelism()} · ${(totalmem() / 2 ** 30).toFixed(0)} GiB · ${process.platform}-${process.arch}`;
   const header = `Whisper Fleet length matrix — model ${basename(args.model)}, greedy, ${new Date().toISOString()}\n${machine}`;
   const table = [
-    "| length | cli -t | cli -p | cli -p -nt | Fleet | Fleet layout | chunks | windows Fleet / -p | first text | Fleet / best cli | Fleet / -p -nt | RSS vs -p |",
-    "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+    "| length | cli -t | cli -p | cli -p -nt | Fleet | Fleet layout | chunks | windows Fleet / -p | first text | Fleet / best cli | Fleet / -p -nt | RSS vs -p | Fleet, learned | layout | learned / best cli |",
+    "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ...rows.map(tableRow),
   ].join("\n");
   const worst = rows.reduce((w, r) => (r.ratio > w.ratio ? r : w), rows[0]);
-  console.log(`\n${header}\n\n${table}\n\nWorst Fleet / best timestamped whisper-cli: ${worst.ratio.toFixed(3)} (${worst.minutes} min); target ≤ 0.95`);
+  const worstLearned = rows.reduce((w, r) => (r.ratioLearned > w.ratioLearned ? r : w), rows[0]);
+  console.log(
+    `\n${header}\n\n${table}\n\nWorst Fleet / best timestamped whisper-cli: ${worst.ratio.toFixed(3)} (${worst.minutes} min) on a first job; ` +
+      `${worstLearned.ratioLearned.toFixed(3)} (${worstLearned.minutes} min) after two jobs taught it the machine; target ≤ 0.95`,
+  );
   mkdirSync(dirname(args.out), { recursive: true });
   writeFileSync(args.out, JSON.stringify({ header, machine, model: args.model, rows }, null, 2));
   console.log(`JSON: ${args.out}`);
@@ -143,10 +162,10 @@ function ff(ffmpeg, a) {
 const s = (ms) => `${(ms / 1000).toFixed(1)} s`;
 
 function formatRow(r) {
-  return `${r.minutes} min: Fleet ${s(r.designs.fleet.wallMs)} · best cli ${s(Math.min(r.designs["cli-t"].wallMs, r.designs["cli-p"].wallMs))} · ratio ${r.ratio.toFixed(3)}`;
+  return `${r.minutes} min: Fleet ${s(r.designs.fleet.wallMs)} (learned ${s(r.designs["fleet-learned"].wallMs)}) · best cli ${s(Math.min(r.designs["cli-t"].wallMs, r.designs["cli-p"].wallMs))} · ratio ${r.ratio.toFixed(3)} (learned ${r.ratioLearned.toFixed(3)})`;
 }
 
 function tableRow(r) {
   const d = r.designs;
-  return `| ${r.minutes} min | ${s(d["cli-t"].wallMs)} | ${s(d["cli-p"].wallMs)} | ${s(d["cli-p-nt"].wallMs)} | ${s(d.fleet.wallMs)} | ${d.fleet.workers}×${d.fleet.threads}${d.fleet.finalWorkers !== d.fleet.workers ? ` → ${d.fleet.finalWorkers}` : ""} | ${d.fleet.chunks} | ${d.fleet.windows} / ${r.windowsP} | ${d.fleet.firstTextMs ? s(d.fleet.firstTextMs) : "—"} | ${r.ratio.toFixed(3)} | ${r.ratioTextOnly.toFixed(3)} | ${r.rssOverP >= 0 ? "+" : ""}${r.rssOverP.toFixed(0)} MiB |`;
+  return `| ${r.minutes} min | ${s(d["cli-t"].wallMs)} | ${s(d["cli-p"].wallMs)} | ${s(d["cli-p-nt"].wallMs)} | ${s(d.fleet.wallMs)} | ${d.fleet.workers}×${d.fleet.threads}${d.fleet.finalWorkers !== d.fleet.workers ? ` → ${d.fleet.finalWorkers}` : ""} | ${d.fleet.chunks} | ${d.fleet.windows} / ${r.windowsP} | ${d.fleet.firstTextMs ? s(d.fleet.firstTextMs) : "—"} | ${r.ratio.toFixed(3)} | ${r.ratioTextOnly.toFixed(3)} | ${r.rssOverP >= 0 ? "+" : ""}${r.rssOverP.toFixed(0)} MiB | ${s(d["fleet-learned"].wallMs)} | ${d["fleet-learned"].workers}×${d["fleet-learned"].threads} | ${r.ratioLearned.toFixed(3)} |`;
 }
