@@ -106,6 +106,9 @@ describe("worker sizing", () => {
     expect(job(4, { 4: 9.5, 8: 8.1 }, 8).workers).toBe(2);
     expect(job(4, { 2: 7.9, 4: 9.5, 8: 8.1 }, 8).workers).toBe(4);
     expect(job(8, { 8: 8.1 }, 8).workers).toBe(4);
+    // Not a neighbour with more workers than the file has pairs of windows (14 windows: at most 7).
+    expect(job(4, { 4: 9.5 }, 8).workers).toBe(2);
+    expect(job(4, { 2: 7.9, 4: 9.5 }, 8).workers).toBe(4);
     // A worker count set by hand, or a GPU, explores nothing.
     expect(
       sizeWorkers({ chunks: 2, windows: 14, minWorkers: 1, maxWorkers: 10, engine: "local", backend: "gpu", cores: 2, remembered: 2, known: { 2: 14 } })

@@ -93,7 +93,9 @@ export function sizeWorkers(input: SizingInput): SizingDecision {
       n = input.remembered;
       steps.push({ rule: "remembered", value: n, note: `best count measured earlier on this machine and model` });
     }
-    const untried = cpu && input.remembered ? untriedNeighbour(n, input.cores, min, max, input.known ?? {}) : undefined;
+    // Not a neighbour with more workers than the file has pairs of windows for.
+    const most = Math.max(1, Math.floor((input.windows ?? Infinity) / 2));
+    const untried = cpu && input.remembered ? untriedNeighbour(n, input.cores, min, max, input.known ?? {}, most) : undefined;
     if (untried !== undefined) {
       // A job too short to try another layout itself still teaches the next one: each layout next
       // to the best known is measured once, by one whole job, then the best is kept.
@@ -140,13 +142,13 @@ export function sizeWorkers(input: SizingInput): SizingDecision {
 
 /**
  * The layout next to `workers` among those that use every core (more workers first, as the
- * hill-climber explores) that no earlier job has measured, if any.
+ * hill-climber explores), with at most `most` workers, that no earlier job has measured, if any.
  */
-export function untriedNeighbour(workers: number, cores: number, min: number, max: number, known: Record<number, number>): number | undefined {
+export function untriedNeighbour(workers: number, cores: number, min: number, max: number, known: Record<number, number>, most = max): number | undefined {
   const list = cpuLayouts(cores, min, max);
   const i = list.indexOf(workers);
   if (i < 0) return undefined;
-  return [list[i + 1], list[i - 1]].find((w) => w !== undefined && !(known[w] > 0));
+  return [list[i + 1], list[i - 1]].find((w) => w !== undefined && w <= most && !(known[w] > 0));
 }
 
 /** Threads each running chunk may use so workers never oversubscribe the cores. */
