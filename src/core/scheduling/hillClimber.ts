@@ -1,7 +1,8 @@
 /**
  * Dynamic layout adjustment (pure): a hill-climb on measured throughput (seconds of work per wall
- * second: a local chunk's 30-second windows, else its audio) over a list of worker counts. On a CPU the list holds the layouts that use every core
- * (8 cores: 8×1, 4×2, 2×4, 1×8 — threads follow from the count); elsewhere every count in range.
+ * second: a local chunk's 30-second windows, else its audio) over a list of worker counts. On a
+ * CPU the list holds the layouts that use every core (8 cores: 8×1, 4×2, 2×4, 1×8 — threads
+ * follow from the count); elsewhere every count in range.
  * It holds each count for a window of finished chunks, tries the next one, keeps it only when
  * throughput improves by more than the hysteresis, otherwise steps back and settles. Memory
  * pressure shrinks at once. Never below the smallest or above the largest candidate.
@@ -98,7 +99,7 @@ export class HillClimber {
    * job measured it no other way (a one-chunk job teaches the next job its layout too).
    */
   finish(): void {
-    if (this.samples.length && !this.measured.has(this.workers)) this.measured.set(this.workers, this.samples.reduce((a, b) => a + b, 0) / this.samples.length);
+    if (this.samples.length && !this.measured.has(this.workers)) this.measured.set(this.workers, this.sampleMean());
     this.samples = [];
   }
 
@@ -111,7 +112,7 @@ export class HillClimber {
     if (!(throughput > 0) || !Number.isFinite(throughput)) return this.stay("ignored sample");
     this.samples.push(throughput);
     if (this.samples.length < this.window) return this.stay("measuring");
-    const mean = this.samples.reduce((a, b) => a + b, 0) / this.samples.length;
+    const mean = this.sampleMean();
     this.samples = [];
     const here = this.workers;
     this.measured.set(here, mean);
@@ -155,6 +156,10 @@ export class HillClimber {
     const known = this.known.get(this.list[index]);
     const knownHere = this.known.get(this.workers);
     return known !== undefined && knownHere !== undefined && known * (1 + this.hysteresis) < knownHere && mean > 0;
+  }
+
+  private sampleMean(): number {
+    return this.samples.reduce((a, b) => a + b, 0) / this.samples.length;
   }
 
   private stay(reason: string): ClimbDecision {

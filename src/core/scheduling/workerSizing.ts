@@ -144,7 +144,7 @@ export function sizeWorkers(input: SizingInput): SizingDecision {
  * The layout next to `workers` among those that use every core (more workers first, as the
  * hill-climber explores), with at most `most` workers, that no earlier job has measured, if any.
  */
-export function untriedNeighbour(workers: number, cores: number, min: number, max: number, known: Record<number, number>, most = max): number | undefined {
+function untriedNeighbour(workers: number, cores: number, min: number, max: number, known: Record<number, number>, most: number): number | undefined {
   const list = cpuLayouts(cores, min, max);
   const i = list.indexOf(workers);
   if (i < 0) return undefined;
