@@ -274,7 +274,9 @@ export class FleetSession {
     // layouts not worth exploring again, and a speed for the first deadlines.
     const remembered =
       engine.kind === "local" && config.autoAdjust ? await new StatsStore(config.statsPath).get(statsKey(machineKey(), engine.model, engine.name)) : undefined;
-    const sizing = await this.size(engine, media.duration, chunkSeconds, config, remembered);
+    const planOptions = { chunkSeconds, overlapSeconds, skipSilenceSeconds, searchSeconds };
+    const planCost = (workers: number, threads: number) => planForWorkers(media.duration, media.energy, { ...planOptions, workers, threads }).makespanWindows;
+    const sizing = await this.size(engine, media.duration, chunkSeconds, config, remembered, planCost);
     const identity = config.cache ? await fileIdentity(path) : "";
     const cache = config.cache ? new ResumeCache({ dir: config.cacheDir }) : undefined;
     const cap = cloudModel(config.cloud.model).maxSeconds;
@@ -289,7 +291,7 @@ export class FleetSession {
     const chunks =
       stored ??
       (engine.kind === "local"
-        ? planForWorkers(media.duration, media.energy, { chunkSeconds, overlapSeconds, skipSilenceSeconds, searchSeconds, workers: sizing.workers })
+        ? planForWorkers(media.duration, media.energy, { ...planOptions, workers: sizing.workers, threads: sizing.threadsPerWorker })
         : planChunks(media.duration, media.energy, { chunkSeconds, overlapSeconds, maxChunkSeconds: cap, skipSilenceSeconds, searchSeconds })
       ).chunks;
     if (cache && !stored) await cache.putPlan(planKey, chunks).catch(() => undefined);
@@ -378,6 +380,7 @@ export class FleetSession {
     chunkSeconds: number,
     config: FleetConfig,
     remembered: StatsEntry | undefined,
+    planCost: (workers: number, threads: number) => number,
   ): Promise<SizingDecision & { backend: "cpu" | "gpu" }> {
     const local = engine.kind === "local" && this.local ? await this.local.engine : undefined;
     const backend = local?.usesGpu() ? "gpu" : "cpu";
@@ -407,7 +410,10 @@ export class FleetSession {
     }
     const windows = windowsFor(duration);
     if (!local)
-      return { backend, ...sizeWorkers({ chunks, windows, minWorkers: config.minWorkers, maxWorkers: config.maxWorkers, engine: "local", cores: this.cores }) };
+      return {
+        backend,
+        ...sizeWorkers({ chunks, windows, minWorkers: config.minWorkers, maxWorkers: config.maxWorkers, engine: "local", cores: this.cores, planCost }),
+      };
     const memory = local.memory();
     return {
       backend,
@@ -424,6 +430,7 @@ export class FleetSession {
         stateBytes: memory.stateBytes,
         remembered: remembered?.workers,
         known: remembered?.layouts,
+        planCost,
       }),
     };
   }

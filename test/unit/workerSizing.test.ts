@@ -90,6 +90,40 @@ describe("worker sizing", () => {
     expect(sizeWorkers({ chunks: 12, windows: 120, minWorkers: 1, maxWorkers: 10, engine: "local", backend: "cpu", cores: 8 }).workers).toBe(8);
   });
 
+  it("on a CPU, runs the layout whose plan for this file finishes first: a cut costs a window, so a file one chunk holds takes every core in one worker", () => {
+    // Plan makespans in one worker's windows (planForWorkers): 3 min on 2 cores is 6 windows in one
+    // chunk, or 2 × 3 plus one overlap window and the warm-up of each worker.
+    const cost3: Record<number, number> = { 1: 6.6, 2: 4.2 };
+    const size = (cost: Record<number, number>, known?: Record<number, number>, remembered?: number) =>
+      sizeWorkers({
+        chunks: 1,
+        windows: 6,
+        minWorkers: 1,
+        maxWorkers: 10,
+        engine: "local",
+        backend: "cpu",
+        cores: 2,
+        known,
+        remembered,
+        planCost: (w) => cost[w],
+      });
+    const short = size(cost3);
+    expect(short).toMatchObject({ workers: 1, threadsPerWorker: 2 });
+    expect(short.steps.at(-1)).toMatchObject({ rule: "plan", value: 1 });
+    expect(short.explanation).toMatch(/thread-scaling prior.*2×1: 4\.2 windows.*1×2: 6\.6 windows/);
+    // An hour: the cuts cost the same either way and two workers keep both cores in ggml's best range.
+    expect(size({ 1: 123.0, 2: 62.4 }).workers).toBe(2);
+    // Measured layouts replace the prior: this machine ran 2 × 1 at 16 s of windows per second and
+    // 1 × 2 at 12 (a window takes the one worker 2.5 s, each of two workers 3.75 s): 6.6 × 2.5 > 4.2 × 3.75.
+    expect(size(cost3, { 1: 12, 2: 16 }, 2).workers).toBe(2);
+    expect(size(cost3, { 1: 16, 2: 16 }, 2).workers).toBe(1);
+    // One layout measured: the other is scaled from it by the prior, and is explored once when the
+    // plan prefers the measured one.
+    const second = size({ 1: 123.0, 2: 62.4 }, { 2: 16 }, 2);
+    expect(second.workers).toBe(1);
+    expect(second.steps.map((s) => s.rule)).toEqual(expect.arrayContaining(["plan", "explore"]));
+  });
+
   it("learns the layout across jobs: a neighbour of the best known layout that no job measured is tried once, then the best is kept", () => {
     const job = (remembered?: number, known?: Record<number, number>, cores = 2) =>
       sizeWorkers({ chunks: 2, windows: 14, minWorkers: 1, maxWorkers: 10, engine: "local", backend: "cpu", cores, remembered, known });

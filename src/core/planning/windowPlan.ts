@@ -35,6 +35,8 @@ const FIRST_CHUNK_WARMUP = 0.6;
 export interface WindowPlanOptions {
   /** Workers that run chunks at once. */
   workers: number;
+  /** Threads each worker's chunk runs on (default 1): what a solo last chunk on every core gains. */
+  threads?: number;
   /** The user's upper bound on a chunk's own length (CHUNK_SECONDS). */
   maxChunkSeconds: number;
   overlapSeconds: number;
@@ -66,23 +68,34 @@ function capacity(chunks: number, total: number, overlapped: number, overlap: nu
   return total * WINDOW_SECONDS + chunks * WINDOW_GRACE - overlapped * overlap;
 }
 /**
- * How much faster one chunk runs on all of `workers`' cores than on one worker's share (ggml's
- * threads scale sublinearly: 2 threads gave 1.63x on the 2-core CI machine).
+ * How much faster one whisper_full call runs on `threads` threads than on one: a prior, used until
+ * this machine has measured its layouts (StatsStore). Gunther's universal scalability law with
+ * σ = 0.03 (serial share) and κ = 0.005 (cross-thread traffic): 1.92x at 2 threads (measured
+ * 1.92–2.0x for base.en and tiny.en with whisper-cli on the 2-core CI machine, 2026-11-27), 3.5x at
+ * 4, 5.4x at 8, and no gain past about 14 — ggml's token-by-token decoder stops scaling long
+ * before its encoder does.
  */
-export function soloSpeedup(workers: number): number {
-  return Math.max(1, workers) ** 0.7;
+export function threadSpeedup(threads: number): number {
+  const t = Math.max(1, threads);
+  return t / (1 + 0.03 * (t - 1) + 0.005 * t * (t - 1));
+}
+
+/** How much faster one chunk runs on all `workers` × `threads` cores than on one worker's `threads`. */
+export function soloSpeedup(workers: number, threads = 1): number {
+  const t = Math.max(1, threads);
+  return Math.max(1, threadSpeedup(Math.max(1, workers) * t) / threadSpeedup(t));
 }
 
 /**
  * First free worker takes the next chunk: finish time of the whole plan and of chunk 0, in
  * windows. A `solo` last chunk waits for every worker and then runs on all their cores.
  */
-export function simulate(windows: number[], workers: number, solo = false): { makespan: number; firstText: number } {
+export function simulate(windows: number[], workers: number, solo = false, threads = 1): { makespan: number; firstText: number } {
   const free = new Array<number>(Math.max(1, workers)).fill(0);
   let firstText = 0;
   windows.forEach((w, i) => {
     if (solo && i === windows.length - 1 && i > 0) {
-      const end = Math.max(...free) + w / soloSpeedup(workers) + CHUNK_OVERHEAD;
+      const end = Math.max(...free) + w / soloSpeedup(workers, threads) + CHUNK_OVERHEAD;
       free.fill(end);
       return;
     }
@@ -153,7 +166,7 @@ export function shapeCandidates(length: number, options: WindowPlanOptions): Win
       const slack = capacity(chunks, t, overlapped, overlap) - length;
       for (const { windows, solo } of candidates(t, chunks, workers)) {
         if (windows.some((w) => w > maxWindows)) continue;
-        out.push({ windows, slack, solo, ...simulate(windows, workers, solo) });
+        out.push({ windows, slack, solo, ...simulate(windows, workers, solo, options.threads) });
       }
     }
   }
@@ -264,7 +277,7 @@ export function cutToShape(
 export function planForWorkers(
   duration: number,
   energy: EnergyProfile | undefined,
-  options: PlanOptions & { workers: number },
+  options: PlanOptions & { workers: number; threads?: number },
 ): ChunkPlan & { makespanWindows: number } {
   validatePlan(duration, options);
   const quiet = speechRegions(duration, energy, options.skipSilenceSeconds);
@@ -280,6 +293,7 @@ export function planForWorkers(
     for (const assumption of energy ? [0, 1] : [1]) {
       const shapes = shapeCandidates(region.end - region.start, {
         workers: options.workers,
+        threads: options.threads,
         maxChunkSeconds: options.chunkSeconds,
         overlapSeconds: options.overlapSeconds,
         overlappedCuts: (n) => (n - 1) * assumption,
@@ -290,7 +304,7 @@ export function planForWorkers(
         seen.add(key);
         const pieces = cutToShape(region, shape, options.overlapSeconds, { energy, ...quiet }, search, chunks.length);
         const windows = pieces.map((c) => windowsFor(c.end - c.start));
-        const actual = { windows, slack: shape.slack, solo: shape.solo, ...simulate(windows, options.workers, shape.solo) };
+        const actual = { windows, slack: shape.slack, solo: shape.solo, ...simulate(windows, options.workers, shape.solo, options.threads) };
         if (betterShape(actual, best?.shape)) best = { shape: actual, pieces };
       }
     }

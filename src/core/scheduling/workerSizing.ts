@@ -1,9 +1,12 @@
 /**
  * How many workers a job gets (pure, deterministic), decided before the file is cut so the plan
- * can be shaped for them: the product plan's chunk-count rule (local CPU engines: one worker per
- * core while each gets at least two 30-second windows), then memory, then compute. Every clamp is
+ * can be shaped for them: the product plan's chunk-count rule (local CPU engines: at most one
+ * worker per core while each gets at least two 30-second windows), then memory, then compute; on a
+ * CPU, the layout (workers × threads) whose plan for this file is predicted to finish first, from
+ * the throughput this machine measured per layout or a thread-scaling prior. Every clamp is
  * recorded so the front ends can say why.
  */
+import { threadSpeedup, WINDOW_SECONDS } from "../planning/windowPlan";
 import { cpuLayouts } from "./hillClimber";
 
 export interface SizingInput {
@@ -29,6 +32,11 @@ export interface SizingInput {
   remembered?: number;
   /** Throughput earlier jobs measured per worker count (StatsStore `layouts`). */
   known?: Record<number, number>;
+  /**
+   * Local CPU engines: the makespan of this file's plan cut for `workers` × `threads`, in windows of
+   * one worker (planForWorkers). With it the layout is chosen by predicted wall time.
+   */
+  planCost?: (workers: number, threads: number) => number;
 }
 
 export interface SizingStep {
@@ -89,19 +97,22 @@ export function sizeWorkers(input: SizingInput): SizingDecision {
       steps.push({ rule: "rate-limit", value: n, note: `the rate limiter allows ${allowed} parallel request(s)` });
     }
   } else {
-    if (input.remembered && input.remembered >= min && input.remembered <= max && input.remembered !== n) {
+    const byPlan = cpu && input.planCost !== undefined;
+    if (!byPlan && input.remembered && input.remembered >= min && input.remembered <= max && input.remembered !== n) {
       n = input.remembered;
       steps.push({ rule: "remembered", value: n, note: `best count measured earlier on this machine and model` });
     }
     // Not a neighbour with more workers than the file has pairs of windows for.
-    const most = Math.max(1, Math.floor((input.windows ?? Infinity) / 2));
-    const untried = cpu && input.remembered ? untriedNeighbour(n, input.cores, min, max, input.known ?? {}, most) : undefined;
-    if (untried !== undefined) {
+    let most = Math.max(1, Math.floor((input.windows ?? Infinity) / 2));
+    const untried = () => (cpu && input.remembered ? untriedNeighbour(n, input.cores, min, max, input.known ?? {}, most) : undefined);
+    const explore = (value: number | undefined) => {
+      if (value === undefined) return;
       // A job too short to try another layout itself still teaches the next one: each layout next
       // to the best known is measured once, by one whole job, then the best is kept.
-      n = untried;
+      n = value;
       steps.push({ rule: "explore", value: n, note: `${n} worker(s) never measured on this machine and model: this job measures it` });
-    }
+    };
+    if (!byPlan) explore(untried());
     if (input.availableBytes && input.weightsBytes && input.stateBytes) {
       const budget = input.availableBytes * (input.memoryShare ?? 0.7);
       wholeModelWorkers = Math.max(0, Math.floor(budget / (input.weightsBytes + input.stateBytes)));
@@ -121,6 +132,13 @@ export function sizeWorkers(input: SizingInput): SizingDecision {
       n = Math.max(1, input.cores);
       steps.push({ rule: "cores", value: n, note: `CPU backend: no more workers than ${input.cores} core(s)` });
     }
+    if (byPlan) {
+      const pick = fastestLayout(n, input.cores, min, input.known ?? {}, input.planCost!);
+      if (pick.workers !== n) n = pick.workers;
+      steps.push({ rule: "plan", value: n, note: pick.note });
+      most = Math.min(most, sharedModelWorkers ?? Infinity);
+      explore(untried());
+    }
   }
   if (input.windows === undefined && n > input.chunks && input.chunks > 0) {
     n = Math.max(1, input.chunks);
@@ -138,6 +156,45 @@ export function sizeWorkers(input: SizingInput): SizingDecision {
   ceiling = Math.max(ceiling, n);
   const explanation = `${n} worker(s) × ${threadsPerWorker} thread(s): ` + steps.map((s) => s.note).join("; ");
   return { workers: n, ceiling, threadsPerWorker, steps, wholeModelWorkers, sharedModelWorkers, explanation };
+}
+
+/**
+ * Among the layouts that use every core with at most `most` workers, the one whose plan finishes
+ * first: its makespan in one worker's windows times the seconds a window takes a worker of that
+ * layout — measured by earlier jobs (pool throughput ÷ workers) or, for a layout never measured,
+ * the prior `threadSpeedup` scaled to the measured ones. Ties keep more workers.
+ */
+export function fastestLayout(
+  most: number,
+  cores: number,
+  min: number,
+  known: Record<number, number>,
+  planCost: (workers: number, threads: number) => number,
+): { workers: number; note: string } {
+  const layouts = cpuLayouts(cores, Math.min(min, most), most);
+  const measured = Object.entries(known)
+    .map(([w, throughput]) => ({ w: Number(w), throughput }))
+    .filter(({ w, throughput }) => w >= 1 && throughput > 0 && Number.isFinite(throughput) && layouts.includes(w));
+  // Seconds of one window on one thread, from the best-measured layout (1 when nothing is measured:
+  // then only the ratios between layouts matter).
+  const unit = measured.length
+    ? Math.min(...measured.map(({ w, throughput }) => ((WINDOW_SECONDS * w) / throughput) * threadSpeedup(threadsFor(cores, w))))
+    : 1;
+  const windowSeconds = (w: number) => {
+    const m = measured.find((x) => x.w === w);
+    return m ? (WINDOW_SECONDS * w) / m.throughput : unit / threadSpeedup(threadsFor(cores, w));
+  };
+  let best: { workers: number; time: number } | undefined;
+  const parts: string[] = [];
+  for (const w of [...layouts].sort((a, b) => b - a)) {
+    const threads = threadsFor(cores, w);
+    const windows = planCost(w, threads);
+    const time = windows * windowSeconds(w);
+    parts.push(`${w}×${threads}: ${windows.toFixed(1)} windows ≈ ${measured.length ? `${time.toFixed(0)} s` : `${time.toFixed(1)} one-thread windows`}`);
+    if (!best || time < best.time * (1 - 1e-6)) best = { workers: w, time };
+  }
+  const basis = measured.length ? "measured on this machine" : "thread-scaling prior";
+  return { workers: best!.workers, note: `fastest plan (${basis}): ${parts.join(", ")} → ${best!.workers} worker(s)` };
 }
 
 /**
