@@ -62,6 +62,7 @@ export async function runMatrix({ root, shared, ffmpeg, cli, fleet, args }) {
       finalWorkers: m.workers.final,
       adaptation: m.workers.adaptation,
       firstTextMs: m.firstTextMs,
+      firstHeardMs: m.firstHeardMs,
       decision: m.workers.decision,
       windows: m.chunks.reduce((sum, c) => sum + (c.windows ?? 0), 0),
       perChunk: m.chunks.map((c) => ({ start: c.start, end: c.end, windows: c.windows, threads: c.threads, workerId: c.workerId, wallMs: c.wallMs })),
@@ -167,5 +168,5 @@ function formatRow(r) {
 
 function tableRow(r) {
   const d = r.designs;
-  return `| ${r.minutes} min | ${s(d["cli-t"].wallMs)} | ${s(d["cli-p"].wallMs)} | ${s(d["cli-p-nt"].wallMs)} | ${s(d.fleet.wallMs)} | ${d.fleet.workers}×${d.fleet.threads}${d.fleet.finalWorkers !== d.fleet.workers ? ` → ${d.fleet.finalWorkers}` : ""} | ${d.fleet.chunks} | ${d.fleet.windows} / ${r.windowsP} | ${d.fleet.firstTextMs ? s(d.fleet.firstTextMs) : "—"} | ${r.ratio.toFixed(3)} | ${r.ratioTextOnly.toFixed(3)} | ${r.rssOverP >= 0 ? "+" : ""}${r.rssOverP.toFixed(0)} MiB | ${s(d["fleet-learned"].wallMs)} | ${d["fleet-learned"].workers}×${d["fleet-learned"].threads} | ${r.ratioLearned.toFixed(3)} |`;
+  return `| ${r.minutes} min | ${s(d["cli-t"].wallMs)} | ${s(d["cli-p"].wallMs)} | ${s(d["cli-p-nt"].wallMs)} | ${s(d.fleet.wallMs)} | ${d.fleet.workers}×${d.fleet.threads}${d.fleet.finalWorkers !== d.fleet.workers ? ` → ${d.fleet.finalWorkers}` : ""} | ${d.fleet.chunks} | ${d.fleet.windows} / ${r.windowsP} | ${d.fleet.firstTextMs ? s(d.fleet.firstTextMs) : "—"}${d.fleet.firstHeardMs ? ` (heard ${s(d.fleet.firstHeardMs)})` : ""} | ${r.ratio.toFixed(3)} | ${r.ratioTextOnly.toFixed(3)} | ${r.rssOverP >= 0 ? "+" : ""}${r.rssOverP.toFixed(0)} MiB | ${s(d["fleet-learned"].wallMs)} | ${d["fleet-learned"].workers}×${d["fleet-learned"].threads} | ${r.ratioLearned.toFixed(3)} |`;
 }

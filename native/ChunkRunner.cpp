@@ -19,6 +19,7 @@ struct ChunkRun {
   TranscribeJob* job;
   int chunkIndex;
   int workerId;
+  double offsetMs;
   int lastPercent = -1;
   Clock::time_point start;
   Clock::time_point encodeStart;
@@ -76,6 +77,24 @@ void onProgress(whisper_context*, whisper_state*, int percent, void* data) {
   run->job->emitProgress(run->chunkIndex, run->workerId, percent);
 }
 
+// whisper.cpp has finished `nNew` segments of this chunk: their text goes out now, long before the
+// chunk ends (the words, tokens and probabilities come with the chunk's result).
+void onNewSegments(whisper_context*, whisper_state* state, int nNew, void* data) {
+  auto* run = static_cast<ChunkRun*>(data);
+  const int n = whisper_full_n_segments_from_state(state);
+  std::vector<SegmentResult> segments;
+  for (int i = std::max(0, n - nNew); i < n; i++) {
+    SegmentResult s;
+    s.t0Ms = run->offsetMs + 10.0 * static_cast<double>(whisper_full_get_segment_t0_from_state(state, i));
+    s.t1Ms = run->offsetMs + 10.0 * static_cast<double>(whisper_full_get_segment_t1_from_state(state, i));
+    const char* text = whisper_full_get_segment_text_from_state(state, i);
+    s.text = text != nullptr ? text : "";
+    s.noSpeechProb = whisper_full_get_segment_no_speech_prob_from_state(state, i);
+    segments.push_back(std::move(s));
+  }
+  if (!segments.empty()) run->job->emitSegments(run->chunkIndex, run->workerId, std::move(segments));
+}
+
 std::string codeForReturn(int rc) {
   switch (rc) {
     case -2: return "INVALID_AUDIO";
@@ -117,7 +136,7 @@ bool readSamples(const ChunkSpec& chunk, std::vector<float>& out, Failure& failu
 }  // namespace
 
 ChunkRunner::ChunkRunner(whisper_context* ctx, TranscribeJob& job, ChunkSpec& chunk, int workerId)
-    : ctx_(ctx), job_(job), chunk_(chunk), workerId_(workerId), run_(std::make_unique<ChunkRun>(ChunkRun{&job, chunk.index, workerId})) {}
+    : ctx_(ctx), job_(job), chunk_(chunk), workerId_(workerId), run_(std::make_unique<ChunkRun>(ChunkRun{&job, chunk.index, workerId, chunk.offsetMs})) {}
 
 ChunkRunner::~ChunkRunner() = default;
 
@@ -206,6 +225,8 @@ whisper_full_params ChunkRunner::fullParamsFor() {
   p.logits_filter_callback_user_data = run_.get();
   p.progress_callback = onProgress;
   p.progress_callback_user_data = run_.get();
+  p.new_segment_callback = onNewSegments;
+  p.new_segment_callback_user_data = run_.get();
   return p;
 }
 

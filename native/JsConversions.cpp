@@ -215,6 +215,21 @@ void callJobJs(Napi::Env env, Napi::Function onEvent, JobJsContext* context, Job
   switch (event->type) {
     case JobEventType::ChunkStart: payload.Set("type", "chunkStart"); break;
     case JobEventType::Progress: payload.Set("type", "progress"); break;
+    case JobEventType::Segments: {
+      payload.Set("type", "segments");
+      Napi::Array segments = Napi::Array::New(env, event->result->segments.size());
+      for (size_t i = 0; i < event->result->segments.size(); i++) {
+        const SegmentResult& s = event->result->segments[i];
+        Napi::Object so = Napi::Object::New(env);
+        so.Set("t0Ms", s.t0Ms);
+        so.Set("t1Ms", s.t1Ms);
+        so.Set("text", s.text);
+        so.Set("noSpeechProb", s.noSpeechProb);
+        segments.Set(static_cast<uint32_t>(i), so);
+      }
+      payload.Set("segments", segments);
+      break;
+    }
     case JobEventType::ChunkDone: {
       payload.Set("type", "chunkDone");
       resultJs = chunkResultToJs(env, *event->result);

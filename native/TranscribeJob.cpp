@@ -22,6 +22,15 @@ void TranscribeJob::emitProgress(int chunkIndex, int workerId, int percent) {
   if (tsfn_.NonBlockingCall(event) != napi_ok) delete event;
 }
 
+void TranscribeJob::emitSegments(int chunkIndex, int workerId, std::vector<SegmentResult> segments) {
+  auto* event = new JobEvent{JobEventType::Segments, chunkIndex, workerId};
+  event->result = std::make_unique<ChunkResult>();
+  event->result->index = chunkIndex;
+  event->result->workerId = workerId;
+  event->result->segments = std::move(segments);
+  if (tsfn_.NonBlockingCall(event) != napi_ok) delete event;
+}
+
 bool TranscribeJob::finishOk(std::unique_ptr<ChunkResult> result) {
   std::unique_lock<std::mutex> lock(mutex_);
   auto* event = new JobEvent{JobEventType::ChunkDone, result->index, result->workerId, 100};

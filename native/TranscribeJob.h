@@ -90,14 +90,14 @@ struct ChunkResult {
   std::vector<SegmentResult> segments;
 };
 
-enum class JobEventType { ChunkStart, Progress, ChunkDone, Settle };
+enum class JobEventType { ChunkStart, Progress, Segments, ChunkDone, Settle };
 
 struct JobEvent {
   JobEventType type;
   int chunkIndex = -1;
   int workerId = -1;
   int percent = 0;
-  std::unique_ptr<ChunkResult> result;
+  std::unique_ptr<ChunkResult> result;  // ChunkDone: the whole chunk; Segments: the new segments only
   std::unique_ptr<Failure> failure;  // Settle only: the reason the job failed
 };
 
@@ -129,6 +129,8 @@ class TranscribeJob {
   // Events; safe from any thread, never blocking.
   void emitStart(int chunkIndex, int workerId);
   void emitProgress(int chunkIndex, int workerId, int percent);
+  // Segments whisper.cpp has just finished in a running chunk (text and times only).
+  void emitSegments(int chunkIndex, int workerId, std::vector<SegmentResult> segments);
   // Every task (chunk) ends exactly once through one of these; the last one settles the job.
   // Each returns true when it ended the job's last task (the job may have settled earlier).
   bool finishOk(std::unique_ptr<ChunkResult> result);

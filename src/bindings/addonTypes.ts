@@ -103,6 +103,8 @@ export interface NativeChunkResult {
 export type NativeJobEvent =
   | { type: "chunkStart"; chunkIndex: number; workerId: number; percent: number }
   | { type: "progress"; chunkIndex: number; workerId: number; percent: number }
+  /** Segments whisper.cpp just finished in a running chunk: text and times (file timeline, ms) only. */
+  | { type: "segments"; chunkIndex: number; workerId: number; percent: number; segments: Pick<NativeSegment, "t0Ms" | "t1Ms" | "text" | "noSpeechProb">[] }
   | { type: "chunkDone"; chunkIndex: number; workerId: number; percent: number; result: NativeChunkResult };
 
 export interface NativeWhisperModel {

@@ -4,7 +4,7 @@
  */
 import cliProgress from "cli-progress";
 
-import { formatDuration, percentDone, progressLine, type ProgressSnapshot } from "../core/scheduling/progress";
+import { formatDuration, heardLine, percentDone, progressLine, type ProgressSnapshot } from "../core/scheduling/progress";
 
 export interface ProgressDisplay {
   update(snapshot: ProgressSnapshot): void;
@@ -37,6 +37,7 @@ class TtyDisplay implements ProgressDisplay {
   private overall?: cliProgress.SingleBar;
   private readonly lanes: cliProgress.SingleBar[] = [];
   private status?: cliProgress.SingleBar;
+  private heard?: cliProgress.SingleBar;
 
   constructor(stream: NodeJS.WriteStream) {
     this.multi = new cliProgress.MultiBar(
@@ -66,6 +67,12 @@ class TtyDisplay implements ProgressDisplay {
       label: "Overall  ",
       info: `${s.chunks.done}/${s.chunks.total} chunks · ${s.activeWorkers} workers · ${s.speed.chunksPerMinute.toFixed(1)} chunks/min · ${s.speed.realtimeFactor.toFixed(1)}x · ETA ${formatDuration(s.etaSeconds)}`,
     });
+    // What whisper is hearing now: text long before the chunk that holds it is done.
+    const heard = heardLine(s);
+    if (heard) {
+      this.heard ??= this.multi.create(1, 0, { label: "Heard    ", info: "" }, { format: "{label} {info}" });
+      this.heard.update(0, { label: "Heard    ", info: heard });
+    }
   }
 
   stop(): void {

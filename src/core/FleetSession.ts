@@ -163,7 +163,7 @@ export class FleetSession {
       report({ phase: "planning" });
       const planned = await this.planFile(path, engine, media, config, options.confirmCost);
       const planMs = Date.now() - planStarted;
-      const { schedule, firstTextMs } = await this.scheduleFile(path, engine, media, planned, config, options, t0);
+      const { schedule, firstTextMs, firstHeardMs } = await this.scheduleFile(path, engine, media, planned, config, options, t0);
       fallbacks.push(...schedule.fallbacks);
       throwIfNothingTranscribed(planned.chunks, schedule.results, schedule.failures);
 
@@ -187,6 +187,7 @@ export class FleetSession {
         schedule,
         sizing: planned.sizing,
         firstTextMs,
+        firstHeardMs,
       });
       onProgress?.({
         ...base,
@@ -318,6 +319,7 @@ export class FleetSession {
     };
     const threshold = media.energy ? quietThreshold(media.energy.rms) : 0;
     let firstTextMs: number | undefined;
+    let firstHeardMs: number | undefined;
     const prefix = new StitchedPrefix(chunks, (segments) => {
       firstTextMs ??= Date.now() - t0;
       options.onSegments?.(segments);
@@ -346,10 +348,13 @@ export class FleetSession {
       signal: options.signal,
       onProgress: options.onProgress,
       onChunkResult: (r) => prefix.add(r),
+      onHeard: () => {
+        firstHeardMs ??= Date.now() - t0;
+      },
       memoryPressure: engine.kind === "local" ? (this.hooks.memoryPressure ?? memoryShortFromSystem) : undefined,
       speechSeconds: (chunk) => speechSecondsIn(media.energy, chunk.ownStart, chunk.ownEnd, threshold),
     });
-    return { schedule, firstTextMs };
+    return { schedule, firstTextMs, firstHeardMs };
   }
 
   /** The price of what would go to api.openai.com, confirmed before any upload. */
@@ -498,6 +503,7 @@ function jobMetrics(m: {
   schedule: ScheduleResult;
   sizing: SizingDecision;
   firstTextMs?: number;
+  firstHeardMs?: number;
 }): JobMetrics {
   const { schedule } = m;
   return {
@@ -518,6 +524,7 @@ function jobMetrics(m: {
       adaptation: schedule.adaptation.steps,
     },
     firstTextMs: m.firstTextMs,
+    firstHeardMs: m.firstHeardMs,
     workerBusy: Object.fromEntries(schedule.laneBusyMs.map((ms, lane) => [String(lane + 1), Math.min(1, ms / Math.max(1, schedule.wallMs))])),
     retries: schedule.retries,
     cachedChunks: schedule.cached,

@@ -108,6 +108,8 @@ export interface JobMetrics {
   workers: { initial: number; max: number; final: number; threads: number; decision: string; adaptation: string[] };
   /** Time from the start of the job to the first final text (see StitchedPrefix). */
   firstTextMs?: number;
+  /** Time from the start of the job to the first text a running chunk produced (a preview: ProgressSnapshot.heard). */
+  firstHeardMs?: number;
   workerBusy: Record<string, number>;
   retries: number;
   cachedChunks: number;

@@ -120,7 +120,18 @@ describe("pipeline on real speech", () => {
 
   it("few chunks or many: the same timeline coverage", async () => {
     const clip = makeMedia("lj001-240s.flac", ["-i", lj001, "-t", "240"]);
-    const one = await make({ WHISPER_FLEET_CACHE: "false", CHUNK_SECONDS: "300", WHISPER_FLEET_WORKERS: "1" }).transcribeFile(clip);
+    const heard: { at: number; start: number; text: string }[] = [];
+    const one = await make({ WHISPER_FLEET_CACHE: "false", CHUNK_SECONDS: "300", WHISPER_FLEET_WORKERS: "1" }).transcribeFile(clip, {
+      onProgress: (p) => {
+        if (p.heard && p.heard.text !== heard.at(-1)?.text) heard.push({ at: p.elapsedSeconds, ...p.heard });
+      },
+    });
+    // One chunk, and still text long before it ends: every window's segments as whisper finishes them.
+    expect(one.metrics!.chunks).toHaveLength(1);
+    expect(one.metrics!.firstHeardMs).toBeLessThan(one.metrics!.firstTextMs! / 2);
+    expect(heard.length).toBeGreaterThanOrEqual(2);
+    expect(heard[0].at * 1000).toBeLessThan(one.metrics!.wallMs / 2);
+    for (const h of heard) expect(one.segments.some((s) => s.text === h.text && Math.abs(s.start - h.start) < 0.01)).toBe(true);
     const many = await make({ WHISPER_FLEET_CACHE: "false", CHUNK_SECONDS: "60" }).transcribeFile(clip);
     expect(many.metrics!.chunks.length).toBeGreaterThanOrEqual(4);
     expect(one.metrics!.chunks.length).toBeLessThan(many.metrics!.chunks.length);

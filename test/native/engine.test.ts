@@ -135,7 +135,15 @@ describe("transcription", () => {
     expect(r.segments[0].text).toContain("Printing");
     expect(r.timings.wallMs).toBeGreaterThan(0);
     expect(r.timings.encodeMs).toBeGreaterThan(0);
-    const percents = events.filter((e) => e.type !== "chunkStart").map((e) => e.percent);
+    // Each segment is also sent on its own as whisper.cpp finishes it, before the chunk is done, with
+    // the same text and times as in the chunk's result.
+    const streamed = events.flatMap((e) => (e.type === "segments" ? e.segments : []));
+    expect(streamed.map((s) => [s.text, s.t0Ms, s.t1Ms])).toEqual(r.segments.map((s) => [s.text, s.t0Ms, s.t1Ms]));
+    const firstSegments = events.findIndex((e) => e.type === "segments");
+    expect(firstSegments).toBeGreaterThan(0);
+    expect(firstSegments).toBeLessThan(events.findIndex((e) => e.type === "chunkDone"));
+    expect(events.filter((e) => e.type === "segments").every((e) => e.chunkIndex === 0 && e.workerId >= 0)).toBe(true);
+    const percents = events.filter((e) => e.type !== "chunkStart" && e.type !== "segments").map((e) => e.percent);
     for (let i = 1; i < percents.length; i++) expect(percents[i]).toBeGreaterThanOrEqual(percents[i - 1]);
     expect(events[0].type).toBe("chunkStart");
     expect(events.at(-1)).toMatchObject({ type: "chunkDone", percent: 100, settled: false });

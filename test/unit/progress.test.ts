@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 
-import { estimateEta, percentDone, progressLine, progressPanel, type ProgressSnapshot } from "../../src/core/scheduling/progress";
+import { estimateEta, heardLine, percentDone, progressLine, progressPanel, type ProgressSnapshot } from "../../src/core/scheduling/progress";
 
 describe("progress", () => {
   it("ETA converges on the true remaining time as work proceeds", () => {
@@ -36,6 +36,13 @@ describe("progress", () => {
     const panel = progressPanel(s, 10);
     expect(panel[0]).toBe("Worker  1 ████░░░░░░  40% chunk  24/50");
     expect(panel[2]).toMatch(/^Overall {3}█████░░░░░ {2}48% 24\/50 chunks$/);
+    expect(panel).toHaveLength(4);
+    // What a running chunk just produced: its place in the file and the end of its text.
+    const heard = { ...s, heard: { start: 3725.4, end: 3731, text: "it was the invention of movable metal letters around fourteen fifty" } };
+    expect(progressPanel(heard, 40).at(-1)).toBe("Heard     1:02:05 “it was the invention of movable metal letters around fourteen fifty”");
+    expect(heardLine(heard, 20)).toBe("1:02:05 “…fourteen fifty”");
+    expect(heardLine(heard, 22)).toBe("1:02:05 “…around fourteen fifty”");
+    expect(heardLine(s)).toBeUndefined();
   });
 
   it("tells one story at the end of a file: 3 of 4 chunks with the last at 99% is 99%, not 100%", () => {

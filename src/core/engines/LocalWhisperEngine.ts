@@ -177,6 +177,10 @@ export class LocalWhisperEngine implements TranscriptionEngine {
       onEvent: (event) => {
         if (event.type === "chunkStart") request.onStart?.(event.workerId);
         else if (event.type === "progress") request.onProgress?.(event.percent, event.workerId);
+        else if (event.type === "segments" && request.onSegments) {
+          const heard = heardSegments(event.segments, chunk.start, chunk.end, chunk.index);
+          if (heard.length) request.onSegments(heard);
+        }
       },
     });
     return toChunkTranscript(result, chunk.start, chunk.end, this.model);
@@ -210,6 +214,23 @@ export function toNativeOptions(options: TranscribeOptions): NativeDecodeOptions
     tokens: true,
     tokenTimestamps: true,
   };
+}
+
+/** Segments a running chunk just finished, on the file's timeline and clipped to the chunk's audio, as toChunkTranscript does. */
+export function heardSegments(
+  native: { t0Ms: number; t1Ms: number; text: string; noSpeechProb: number }[],
+  start: number,
+  end: number,
+  chunk: number,
+): Segment[] {
+  const out: Segment[] = [];
+  for (const s of native) {
+    const text = s.text.trim();
+    const segStart = Math.max(start, s.t0Ms / 1000);
+    if (!text || segStart >= end) continue;
+    out.push({ start: segStart, end: Math.max(segStart, Math.min(end, s.t1Ms / 1000)), text, noSpeechProb: s.noSpeechProb, chunk });
+  }
+  return out;
 }
 
 /**

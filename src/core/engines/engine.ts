@@ -1,5 +1,5 @@
 /** The contract between the scheduler and anything that can transcribe one chunk. */
-import type { ChunkTranscript, EngineKind, PlannedChunk } from "../types";
+import type { ChunkTranscript, EngineKind, PlannedChunk, Segment } from "../types";
 
 /** Decoded audio: a raw little-endian float32, 16 kHz mono file (never held whole in the JS heap). */
 export interface DecodedAudio {
@@ -34,6 +34,11 @@ export interface ChunkRequest {
   /** Threads this chunk may use (local engines). */
   threads?: number;
   onProgress?: (percent: number, workerId: number) => void;
+  /**
+   * Engines that finish text before the chunk ends (local whisper: every 30-second window): the new
+   * segments, on the file's timeline. A preview — the chunk's result is what counts.
+   */
+  onSegments?: (segments: Segment[]) => void;
   /** Engines whose work has visible steps (the cloud: encoding the upload, then the request in flight). */
   onStep?: (step: ChunkStep) => void;
   onStart?: (workerId: number) => void;

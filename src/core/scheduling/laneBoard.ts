@@ -13,6 +13,7 @@ export class LaneBoard {
   private readonly running = new Map<number, { lane: number; percent: number; since: number }>();
   private readonly finished = new Set<number>();
   private readonly wentIdle = new WakeList();
+  private lastHeard?: { start: number; end: number; text: string };
 
   constructor(
     private readonly plan: PlannedChunk[],
@@ -46,6 +47,11 @@ export class LaneBoard {
     if (!r) return;
     r.percent = percent;
     this.lanes[r.lane].percent = percent;
+  }
+
+  /** Text a running chunk just produced: the newest is what the snapshot shows. */
+  hear(segment: { start: number; end: number; text: string }): void {
+    this.lastHeard = { start: segment.start, end: segment.end, text: segment.text };
   }
 
   /** Frees `chunk`'s lane; lanes beyond the current worker count show as stopped. */
@@ -107,6 +113,7 @@ export class LaneBoard {
       },
       etaSeconds: estimateEta(audioDone, audioTotal, elapsed),
       elapsedSeconds: elapsed,
+      ...(this.lastHeard && { heard: { ...this.lastHeard } }),
     };
   }
 }

@@ -28,6 +28,11 @@ export interface ProgressSnapshot {
   etaSeconds?: number;
   elapsedSeconds: number;
   note?: string;
+  /**
+   * The newest text a running chunk has produced (local engines: every 30-second window), shown
+   * while its chunk runs. A preview: around a cut the finished transcript may word it differently.
+   */
+  heard?: { start: number; end: number; text: string };
 }
 
 /**
@@ -83,6 +88,27 @@ export function progressLine(p: ProgressSnapshot): string {
   }
 }
 
+/** `heard` as one line: its time in the file and the end of its text, at most `width` characters of it. */
+export function heardLine(p: ProgressSnapshot, width = 60): string | undefined {
+  if (!p.heard) return undefined;
+  const full = p.heard.text;
+  if (full.length <= width) return `${formatClock(p.heard.start)} “${full}”`;
+  // The end of the text, from a whole word on.
+  const tail = full.slice(-(width - 1));
+  const midWord = !/\s/.test(full[full.length - width]);
+  const text = `…${(midWord ? tail.replace(/^\S*/, "") : tail).trimStart()}`;
+  return `${formatClock(p.heard.start)} “${text}”`;
+}
+
+/** 754.2 → "12:34", 4000 → "1:06:40". */
+function formatClock(seconds: number): string {
+  const s = Math.max(0, Math.floor(seconds));
+  const h = Math.floor(s / 3600);
+  const mm = String(Math.floor((s % 3600) / 60));
+  const ss = String(s % 60).padStart(2, "0");
+  return h ? `${h}:${mm.padStart(2, "0")}:${ss}` : `${mm}:${ss}`;
+}
+
 /** Whole percent of work done: 100 only when all of it is (99.6% of the audio is not "done"). */
 export function percentDone(done: number, total: number): number {
   if (total <= 0) return 0;
@@ -108,5 +134,7 @@ export function progressPanel(p: ProgressSnapshot, width = 24): string[] {
   lines.push(
     `Speed ${p.speed.chunksPerMinute.toFixed(1)} chunks/min · ${p.speed.realtimeFactor.toFixed(1)}x realtime · ETA ${formatDuration(p.etaSeconds)} · elapsed ${formatDuration(p.elapsedSeconds)}`,
   );
+  const heard = heardLine(p, width * 2);
+  if (heard) lines.push(`Heard     ${heard}`);
   return lines;
 }

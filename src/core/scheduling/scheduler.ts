@@ -10,7 +10,7 @@ import pLimit from "p-limit";
 import type { ChunkRequest, DecodedAudio, TranscribeOptions, TranscriptionEngine } from "../engines/engine";
 import { abortableSleep, abortError, FleetError, toFleetError } from "../errors";
 import type { ChunkFailure } from "../stitching/stitch";
-import type { ChunkMetric, ChunkTranscript, FallbackRecord, PlannedChunk } from "../types";
+import type { ChunkMetric, ChunkTranscript, FallbackRecord, PlannedChunk, Segment } from "../types";
 import { CoreBudget } from "./coreBudget";
 import { cpuLayouts, HillClimber } from "./hillClimber";
 import { LaneBoard } from "./laneBoard";
@@ -49,6 +49,8 @@ export interface ScheduleInput {
   cache?: { store: ResumeCache; keyFor(chunk: PlannedChunk, engine: TranscriptionEngine): string | Promise<string> };
   signal?: AbortSignal;
   onProgress?: (snapshot: ProgressSnapshot) => void;
+  /** Text of running chunks as the engine finishes it (local: every window): a preview, see ChunkRequest. */
+  onHeard?: (segments: Segment[]) => void;
   /** Every chunk result as it arrives (cached ones too), in completion order. */
   onChunkResult?: (transcript: ChunkTranscript) => void;
   /** Polled after each chunk; true shrinks the pool at once. */
@@ -313,6 +315,11 @@ class Schedule {
         threads,
         onProgress: (percent) => {
           this.board.progress(chunk.index, percent);
+          this.emit();
+        },
+        onSegments: (segments) => {
+          this.board.hear(segments[segments.length - 1]);
+          this.input.onHeard?.(segments);
           this.emit();
         },
         onStep: (step) => {
