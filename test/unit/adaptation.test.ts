@@ -245,6 +245,10 @@ describe("layout adaptation", () => {
     await store.remember("k", { measured: { 2: 7.9 } });
     const entry = await store.get("k");
     expect(entry).toMatchObject({ workers: 4, throughput: 9.5, layouts: { 2: 7.9, 4: 9.5, 8: 8.1 }, speed: { threads: 2, speed: 2.4 } });
+    // A layout measured again is averaged with what was known: one slow job (a busy machine) moves
+    // its figure halfway and does not flip the best layout on its own.
+    await store.remember("k", { measured: { 4: 7.5 } });
+    expect(await store.get("k")).toMatchObject({ workers: 4, throughput: 8.5, layouts: { 2: 7.9, 4: 8.5, 8: 8.1 } });
   });
 
   it("measures a layout by the windows its chunks cost, so a short first chunk or a padded last window does not count against it", async () => {

@@ -11,7 +11,11 @@ import { writeJsonAtomic } from "../storage/jsonFile";
 export interface StatsEntry {
   workers: number;
   throughput: number;
-  /** Mean throughput (seconds of work per wall s: windows × 30 s for local chunks) per worker count, newest job winning. */
+  /**
+   * Throughput (seconds of work per wall s: windows × 30 s for local chunks) per worker count: each
+   * job's figure averaged with what was known (a moving average, so one noisy job cannot flip the
+   * layout the next job starts at, and a machine that changes is still followed).
+   */
   layouts?: Record<string, number>;
   /** One worker's speed (audio s per wall s) at `threads`. */
   speed?: { threads: number; speed: number };
@@ -59,7 +63,11 @@ export class StatsStore {
   async remember(key: string, job: JobStats): Promise<StatsEntry | undefined> {
     const data = await this.read();
     const layouts: Record<string, number> = { ...(data.entries[key]?.layouts ?? {}) };
-    for (const [workers, throughput] of Object.entries(job.measured)) if (throughput > 0 && Number.isFinite(throughput)) layouts[workers] = throughput;
+    for (const [workers, throughput] of Object.entries(job.measured)) {
+      if (!(throughput > 0 && Number.isFinite(throughput))) continue;
+      const known = layouts[workers];
+      layouts[workers] = known > 0 && Number.isFinite(known) ? (known + throughput) / 2 : throughput;
+    }
     const best = Object.entries(layouts).sort((a, b) => b[1] - a[1])[0];
     if (!best) return undefined;
     const entry: StatsEntry = {
