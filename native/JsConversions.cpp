@@ -148,24 +148,12 @@ DecodeOptions decodeOptionsFromJs(Napi::Env env, const Napi::Value& value) {
 
 namespace {
 
-Napi::Object chunkResultToJs(Napi::Env env, const ChunkResult& r) {
-  Napi::Object o = Napi::Object::New(env);
-  o.Set("index", r.index);
-  o.Set("workerId", r.workerId);
-  o.Set("language", r.language);
-  o.Set("audioMs", r.audioMs);
-  o.Set("temperatureRetries", r.temperatureRetries);
-  o.Set("windows", r.windows);
-  Napi::Object timings = Napi::Object::New(env);
-  timings.Set("startedAtMs", r.startedAtMs);
-  timings.Set("wallMs", r.wallMs);
-  timings.Set("melMs", r.melMs);
-  timings.Set("encodeMs", r.encodeMs);
-  timings.Set("decoderMs", r.decoderMs);
-  o.Set("timings", timings);
-  Napi::Array segments = Napi::Array::New(env, r.segments.size());
-  for (size_t i = 0; i < r.segments.size(); i++) {
-    const SegmentResult& s = r.segments[i];
+// Segments with their tokens and words where the result carries them (a chunk's result), or text and
+// times only (the segments streamed while a chunk runs).
+Napi::Array segmentsToJs(Napi::Env env, const std::vector<SegmentResult>& segments) {
+  Napi::Array out = Napi::Array::New(env, segments.size());
+  for (size_t i = 0; i < segments.size(); i++) {
+    const SegmentResult& s = segments[i];
     Napi::Object so = Napi::Object::New(env);
     so.Set("t0Ms", s.t0Ms);
     so.Set("t1Ms", s.t1Ms);
@@ -198,9 +186,27 @@ Napi::Object chunkResultToJs(Napi::Env env, const ChunkResult& r) {
       }
       so.Set("words", words);
     }
-    segments.Set(static_cast<uint32_t>(i), so);
+    out.Set(static_cast<uint32_t>(i), so);
   }
-  o.Set("segments", segments);
+  return out;
+}
+
+Napi::Object chunkResultToJs(Napi::Env env, const ChunkResult& r) {
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("index", r.index);
+  o.Set("workerId", r.workerId);
+  o.Set("language", r.language);
+  o.Set("audioMs", r.audioMs);
+  o.Set("temperatureRetries", r.temperatureRetries);
+  o.Set("windows", r.windows);
+  Napi::Object timings = Napi::Object::New(env);
+  timings.Set("startedAtMs", r.startedAtMs);
+  timings.Set("wallMs", r.wallMs);
+  timings.Set("melMs", r.melMs);
+  timings.Set("encodeMs", r.encodeMs);
+  timings.Set("decoderMs", r.decoderMs);
+  o.Set("timings", timings);
+  o.Set("segments", segmentsToJs(env, r.segments));
   return o;
 }
 
@@ -215,21 +221,10 @@ void callJobJs(Napi::Env env, Napi::Function onEvent, JobJsContext* context, Job
   switch (event->type) {
     case JobEventType::ChunkStart: payload.Set("type", "chunkStart"); break;
     case JobEventType::Progress: payload.Set("type", "progress"); break;
-    case JobEventType::Segments: {
+    case JobEventType::Segments:
       payload.Set("type", "segments");
-      Napi::Array segments = Napi::Array::New(env, event->result->segments.size());
-      for (size_t i = 0; i < event->result->segments.size(); i++) {
-        const SegmentResult& s = event->result->segments[i];
-        Napi::Object so = Napi::Object::New(env);
-        so.Set("t0Ms", s.t0Ms);
-        so.Set("t1Ms", s.t1Ms);
-        so.Set("text", s.text);
-        so.Set("noSpeechProb", s.noSpeechProb);
-        segments.Set(static_cast<uint32_t>(i), so);
-      }
-      payload.Set("segments", segments);
+      payload.Set("segments", segmentsToJs(env, event->result->segments));
       break;
-    }
     case JobEventType::ChunkDone: {
       payload.Set("type", "chunkDone");
       resultJs = chunkResultToJs(env, *event->result);
