@@ -223,14 +223,15 @@ export function heardSegments(
   end: number,
   chunk: number,
 ): Segment[] {
-  const out: Segment[] = [];
-  for (const s of native) {
-    const text = s.text.trim();
-    const segStart = Math.max(start, s.t0Ms / 1000);
-    if (!text || segStart >= end) continue;
-    out.push({ start: segStart, end: Math.max(segStart, Math.min(end, s.t1Ms / 1000)), text, noSpeechProb: s.noSpeechProb, chunk });
-  }
-  return out;
+  return native.flatMap((s) => clippedSegment(s, start, end, chunk) ?? []);
+}
+
+/** A native segment on the file's timeline, clipped to the chunk's audio; undefined when empty or past its end. */
+function clippedSegment(s: { t0Ms: number; t1Ms: number; text: string; noSpeechProb: number }, start: number, end: number, chunk: number): Segment | undefined {
+  const text = s.text.trim();
+  const segStart = Math.max(start, s.t0Ms / 1000);
+  if (!text || segStart >= end) return undefined;
+  return { start: segStart, end: Math.max(segStart, Math.min(end, s.t1Ms / 1000)), text, noSpeechProb: s.noSpeechProb, chunk };
 }
 
 /**
@@ -240,11 +241,8 @@ export function heardSegments(
 export function toChunkTranscript(result: NativeChunkResult, start: number, end: number, model: string): ChunkTranscript {
   const segments: Segment[] = [];
   for (const s of result.segments) {
-    const text = s.text.trim();
-    const segStart = Math.max(start, s.t0Ms / 1000);
-    const segEnd = Math.min(end, s.t1Ms / 1000);
-    if (!text || segStart >= end) continue;
-    const segment: Segment = { start: segStart, end: Math.max(segStart, segEnd), text, noSpeechProb: s.noSpeechProb, chunk: result.index };
+    const segment = clippedSegment(s, start, end, result.index);
+    if (!segment) continue;
     if (s.words?.length) {
       const words: Word[] = [];
       let heardAll = true;
