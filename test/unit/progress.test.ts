@@ -39,9 +39,9 @@ describe("progress", () => {
     expect(panel).toHaveLength(4);
     // What a running chunk just produced: its place in the file and the end of its text.
     const heard = { ...s, heard: { start: 3725.4, end: 3731, text: "it was the invention of movable metal letters around fourteen fifty" } };
-    expect(progressPanel(heard, 40).at(-1)).toBe("Heard     1:02:05 “it was the invention of movable metal letters around fourteen fifty”");
-    expect(heardLine(heard, 20)).toBe("1:02:05 “…fourteen fifty”");
-    expect(heardLine(heard, 22)).toBe("1:02:05 “…around fourteen fifty”");
+    expect(progressPanel(heard, 40).at(-1)).toBe("Heard     01:02:05 “it was the invention of movable metal letters around fourteen fifty”");
+    expect(heardLine(heard, 20)).toBe("01:02:05 “…fourteen fifty”");
+    expect(heardLine(heard, 22)).toBe("01:02:05 “…around fourteen fifty”");
     expect(heardLine(s)).toBeUndefined();
   });
 

@@ -1,4 +1,5 @@
 /** The one progress model every front end renders, and the pure estimates behind it. */
+import { clockTime } from "../output/formats";
 
 export type WorkerLaneState = "idle" | "busy" | "retrying" | "stopped";
 
@@ -92,21 +93,12 @@ export function progressLine(p: ProgressSnapshot): string {
 export function heardLine(p: ProgressSnapshot, width = 60): string | undefined {
   if (!p.heard) return undefined;
   const full = p.heard.text;
-  if (full.length <= width) return `${formatClock(p.heard.start)} “${full}”`;
+  if (full.length <= width) return `${clockTime(p.heard.start)} “${full}”`;
   // The end of the text, from a whole word on.
   const tail = full.slice(-(width - 1));
   const midWord = !/\s/.test(full[full.length - width]);
   const text = `…${(midWord ? tail.replace(/^\S*/, "") : tail).trimStart()}`;
-  return `${formatClock(p.heard.start)} “${text}”`;
-}
-
-/** 754.2 → "12:34", 4000 → "1:06:40". */
-function formatClock(seconds: number): string {
-  const s = Math.max(0, Math.floor(seconds));
-  const h = Math.floor(s / 3600);
-  const mm = String(Math.floor((s % 3600) / 60));
-  const ss = String(s % 60).padStart(2, "0");
-  return h ? `${h}:${mm.padStart(2, "0")}:${ss}` : `${mm}:${ss}`;
+  return `${clockTime(p.heard.start)} “${text}”`;
 }
 
 /** Whole percent of work done: 100 only when all of it is (99.6% of the audio is not "done"). */
