@@ -276,7 +276,14 @@ export class FleetSession {
     const remembered =
       engine.kind === "local" && config.autoAdjust ? await new StatsStore(config.statsPath).get(statsKey(machineKey(), engine.model, engine.name)) : undefined;
     const planOptions = { chunkSeconds, overlapSeconds, skipSilenceSeconds, searchSeconds };
-    const planCost = (workers: number, threads: number) => planForWorkers(media.duration, media.energy, { ...planOptions, workers, threads }).makespanWindows;
+    // Each layout the sizing prices is planned once; the chosen one's plan is the one cut.
+    const plans = new Map<string, ReturnType<typeof planForWorkers>>();
+    const planFor = (workers: number, threads: number) => {
+      const key = `${workers}x${threads}`;
+      if (!plans.has(key)) plans.set(key, planForWorkers(media.duration, media.energy, { ...planOptions, workers, threads }));
+      return plans.get(key)!;
+    };
+    const planCost = (workers: number, threads: number) => planFor(workers, threads).makespanWindows;
     const sizing = await this.size(engine, media.duration, chunkSeconds, config, remembered, planCost);
     const identity = config.cache ? await fileIdentity(path) : "";
     const cache = config.cache ? new ResumeCache({ dir: config.cacheDir }) : undefined;
@@ -292,7 +299,7 @@ export class FleetSession {
     const chunks =
       stored ??
       (engine.kind === "local"
-        ? planForWorkers(media.duration, media.energy, { ...planOptions, workers: sizing.workers, threads: sizing.threadsPerWorker })
+        ? planFor(sizing.workers, sizing.threadsPerWorker)
         : planChunks(media.duration, media.energy, { chunkSeconds, overlapSeconds, maxChunkSeconds: cap, skipSilenceSeconds, searchSeconds })
       ).chunks;
     if (cache && !stored) await cache.putPlan(planKey, chunks).catch(() => undefined);
