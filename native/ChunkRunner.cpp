@@ -77,21 +77,24 @@ void onProgress(whisper_context*, whisper_state*, int percent, void* data) {
   run->job->emitProgress(run->chunkIndex, run->workerId, percent);
 }
 
+// Segment `i` of a chunk placed on the file's timeline: its times, text and no-speech probability.
+SegmentResult segmentAt(whisper_state* state, int i, double offsetMs) {
+  SegmentResult s;
+  s.t0Ms = offsetMs + 10.0 * static_cast<double>(whisper_full_get_segment_t0_from_state(state, i));
+  s.t1Ms = offsetMs + 10.0 * static_cast<double>(whisper_full_get_segment_t1_from_state(state, i));
+  const char* text = whisper_full_get_segment_text_from_state(state, i);
+  s.text = text != nullptr ? text : "";
+  s.noSpeechProb = whisper_full_get_segment_no_speech_prob_from_state(state, i);
+  return s;
+}
+
 // whisper.cpp has finished `nNew` segments of this chunk: their text goes out now, long before the
 // chunk ends (the words, tokens and probabilities come with the chunk's result).
 void onNewSegments(whisper_context*, whisper_state* state, int nNew, void* data) {
   auto* run = static_cast<ChunkRun*>(data);
   const int n = whisper_full_n_segments_from_state(state);
   std::vector<SegmentResult> segments;
-  for (int i = std::max(0, n - nNew); i < n; i++) {
-    SegmentResult s;
-    s.t0Ms = run->offsetMs + 10.0 * static_cast<double>(whisper_full_get_segment_t0_from_state(state, i));
-    s.t1Ms = run->offsetMs + 10.0 * static_cast<double>(whisper_full_get_segment_t1_from_state(state, i));
-    const char* text = whisper_full_get_segment_text_from_state(state, i);
-    s.text = text != nullptr ? text : "";
-    s.noSpeechProb = whisper_full_get_segment_no_speech_prob_from_state(state, i);
-    segments.push_back(std::move(s));
-  }
+  for (int i = std::max(0, n - nNew); i < n; i++) segments.push_back(segmentAt(state, i, run->offsetMs));
   if (!segments.empty()) run->job->emitSegments(run->chunkIndex, run->workerId, std::move(segments));
 }
 
@@ -257,12 +260,7 @@ std::unique_ptr<ChunkResult> ChunkRunner::collectResult(whisper_state* state, si
   int n = whisper_full_n_segments_from_state(state);
   result->segments.reserve(static_cast<size_t>(n));
   for (int i = 0; i < n; i++) {
-    SegmentResult s;
-    s.t0Ms = chunk_.offsetMs + 10.0 * static_cast<double>(whisper_full_get_segment_t0_from_state(state, i));
-    s.t1Ms = chunk_.offsetMs + 10.0 * static_cast<double>(whisper_full_get_segment_t1_from_state(state, i));
-    const char* text = whisper_full_get_segment_text_from_state(state, i);
-    s.text = text != nullptr ? text : "";
-    s.noSpeechProb = whisper_full_get_segment_no_speech_prob_from_state(state, i);
+    SegmentResult s = segmentAt(state, i, chunk_.offsetMs);
     s.speakerTurnNext = whisper_full_get_segment_speaker_turn_next_from_state(state, i);
     if (o.tokens) {
       int nt = whisper_full_n_tokens_from_state(state, i);
