@@ -193,7 +193,10 @@ describe("Transcribe File", () => {
 
   it("renders the live worker panel and the growing text, then the transcript with its actions; history beats", async () => {
     jobTiming.heartbeatMs = 300;
-    const clip = makeMedia("lj001-120s.flac", ["-i", lj001, "-t", "120"]);
+    // Four minutes in 30-second chunks: one worker on both cores runs them in a few seconds, and
+    // the text must be seen growing between the first chunk and the last (two minutes left too
+    // short a window on a loaded machine).
+    const clip = makeMedia("lj001-240s.flac", ["-i", lj001, "-t", "240"]);
     const source = configSource({ ...prefs, chunkSeconds: "30" });
     let renderer!: ReactTestRenderer;
     await act(async () => {
@@ -214,7 +217,7 @@ describe("Transcribe File", () => {
     const entry = (await historyStore().list()).find((e) => e.file === clip)!;
     expect(entry.status).toBe("done");
     expect(Date.parse(entry.heartbeatAt!)).toBeGreaterThan(Date.parse(entry.startedAt));
-    expect(markdown()).toMatch(/^# lj001-120s\.flac/);
+    expect(markdown()).toMatch(/^# lj001-240s\.flac/);
     expect(actionTitles(renderer.root)).toEqual(expect.arrayContaining(["Copy Transcript", "Paste Transcript", "Copy as VTT", "Save Next to Source File"]));
     const copy = byType(renderer.root, "Action.CopyToClipboard").find((n) => n.props.title === "Copy Transcript")!;
     expect(parseSync(copy.props.content as string).filter((n) => n.type === "cue").length).toBeGreaterThan(3);

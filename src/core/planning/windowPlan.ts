@@ -29,8 +29,6 @@ export const MIN_OVERLAP = 1.5;
 const WINDOW_GRACE = 0.05;
 /** Scheduling cost of a chunk besides its windows (mel, set-up), in windows: breaks ties towards fewer chunks. */
 const CHUNK_OVERHEAD = 0.03;
-/** A worker's first chunk also warms its state up (measured: about 0.6 of a window on the CPU backend). */
-const FIRST_CHUNK_WARMUP = 0.6;
 
 export interface WindowPlanOptions {
   /** Workers that run chunks at once. */
@@ -68,16 +66,20 @@ function capacity(chunks: number, total: number, overlapped: number, overlap: nu
   return total * WINDOW_SECONDS + chunks * WINDOW_GRACE - overlapped * overlap;
 }
 /**
- * How much faster one whisper_full call runs on `threads` threads than on one: a prior, used until
- * this machine has measured its layouts (StatsStore). Gunther's universal scalability law with
- * σ = 0.03 (serial share) and κ = 0.005 (cross-thread traffic): 1.92x at 2 threads (measured
- * 1.92–2.0x for base.en and tiny.en with whisper-cli on the 2-core CI machine, 2026-11-27), 3.5x at
- * 4, 5.4x at 8, and no gain past about 14 — ggml's token-by-token decoder stops scaling long
- * before its encoder does.
+ * How much faster one whisper_full call runs on `threads` threads than on one, next to workers
+ * that keep the other cores busy: a prior, used until this machine has measured its layouts
+ * (StatsStore). Two threads: 2.0x, as measured on the 2-core CI machine (whisper-cli -t 2 against
+ * -t 1: 1.92–2.04x on 2026-11-27/28; a Fleet worker on 2 threads against each of two workers on
+ * one, same audio, same run: 2.01–2.23x — the two threads of one state share its weights and
+ * buffers in cache, two states each stream their own). Beyond two, the shape of Gunther's
+ * universal scalability law (serial share σ = 0.03, cross-thread traffic κ = 0.005) scaled to that
+ * point: 3.6x at 4, 5.6x at 8, and no gain past about 14 — ggml's token-by-token decoder stops
+ * scaling long before its encoder does. Unmeasured on bigger machines: a prior, not a figure.
  */
 export function threadSpeedup(threads: number): number {
   const t = Math.max(1, threads);
-  return t / (1 + 0.03 * (t - 1) + 0.005 * t * (t - 1));
+  const law = (n: number) => n / (1 + 0.03 * (n - 1) + 0.005 * n * (n - 1));
+  return t <= 2 ? t : (2 * law(t)) / law(2);
 }
 
 /** How much faster one chunk runs on all `workers` × `threads` cores than on one worker's `threads`. */
@@ -101,7 +103,7 @@ export function simulate(windows: number[], workers: number, solo = false, threa
     }
     let lane = 0;
     for (let j = 1; j < free.length; j++) if (free[j] < free[lane]) lane = j;
-    free[lane] += w + CHUNK_OVERHEAD + (i < free.length ? FIRST_CHUNK_WARMUP : 0);
+    free[lane] += w + CHUNK_OVERHEAD;
     if (i === 0) firstText = free[lane];
   });
   return { makespan: Math.max(...free), firstText };

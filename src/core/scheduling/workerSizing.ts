@@ -162,7 +162,8 @@ export function sizeWorkers(input: SizingInput): SizingDecision {
  * Among the layouts that use every core with at most `most` workers, the one whose plan finishes
  * first: its makespan in one worker's windows times the seconds a window takes a worker of that
  * layout — measured by earlier jobs (pool throughput ÷ workers) or, for a layout never measured,
- * the prior `threadSpeedup` scaled to the measured ones. Ties keep more workers.
+ * the prior `threadSpeedup` scaled to the measured ones. Ties keep fewer workers: the same text
+ * with fewer seams to stitch and fewer whisper states in memory.
  */
 export function fastestLayout(
   most: number,
@@ -191,7 +192,7 @@ export function fastestLayout(
     const windows = planCost(w, threads);
     const time = windows * windowSeconds(w);
     parts.push(`${w}×${threads}: ${windows.toFixed(1)} windows ≈ ${measured.length ? `${time.toFixed(0)} s` : `${time.toFixed(1)} one-thread windows`}`);
-    if (!best || time < best.time * (1 - 1e-6)) best = { workers: w, time };
+    if (!best || time <= best.time * (1 + 1e-6)) best = { workers: w, time };
   }
   const basis = measured.length ? "measured on this machine" : "thread-scaling prior";
   return { workers: best!.workers, note: `fastest plan (${basis}): ${parts.join(", ")} → ${best!.workers} worker(s)` };
