@@ -342,6 +342,20 @@ describe("solo tail", () => {
     expect(solo.threads).toBe(8);
     expect(engine.seen.filter((s) => s.index !== 4).every((s) => s.threads === 4)).toBe(true);
   });
+
+  it("is not a sample of its layout: a chunk on every core says nothing about one worker's share", async () => {
+    // 2 workers × 1 thread on 2 cores (10 audio s per 100 ms each: the pool does 200 audio s per s),
+    // then a solo chunk on both threads at 2.4x: counted as the layout's, it would read 480 and make
+    // 2 × 1 look faster than it is.
+    // Three chunks and a solo one, as a 3-minute file is planned for 2 × 1 ([1, 3, 2, 1 solo] windows).
+    const engine = curveEngine({ 1: 1.0, 2: 2.4 });
+    const chunks = plan(4);
+    chunks[3].solo = true;
+    const r = await runSchedule(input(engine, { plan: chunks, initialWorkers: 2, maxWorkers: 2, cores: 2 }));
+    expect(engine.seen.find((s) => s.index === 3)!.threads).toBe(2);
+    expect(r.measured[2]).toBeGreaterThan(150);
+    expect(r.measured[2]).toBeLessThan(210);
+  });
 });
 
 describe("starting the pool", () => {

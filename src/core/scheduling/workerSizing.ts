@@ -159,11 +159,21 @@ export function sizeWorkers(input: SizingInput): SizingDecision {
 }
 
 /**
+ * How much faster a layout with more workers must be predicted to run before it is chosen. One
+ * job's figure for a layout moves with what the audio holds: on the 2-core CI machine a worker's
+ * window took 3.95–4.29 s as 2 × 1 and 1.92–2.06 s as 1 × 2 over different recordings (a window
+ * with more tokens gains more from two threads in one state), a spread of about ±4%.
+ */
+export const LAYOUT_MARGIN = 0.03;
+
+/**
  * Among the layouts that use every core with at most `most` workers, the one whose plan finishes
  * first: its makespan in one worker's windows times the seconds a window takes a worker of that
  * layout — measured by earlier jobs (pool throughput ÷ workers) or, for a layout never measured,
- * the prior `threadSpeedup` scaled to the measured ones. Ties keep fewer workers: the same text
- * with fewer seams to stitch and fewer whisper states in memory.
+ * the prior `threadSpeedup` scaled to the measured ones. A layout with more workers must be
+ * predicted faster by more than LAYOUT_MARGIN: fewer workers give the same text with fewer seams to
+ * stitch and fewer whisper states in memory, and a closer call is inside what one job's figure can
+ * tell.
  */
 export function fastestLayout(
   most: number,
@@ -185,17 +195,19 @@ export function fastestLayout(
     const m = measured.find((x) => x.w === w);
     return m ? (WINDOW_SECONDS * w) / m.throughput : unit / threadSpeedup(threadsFor(cores, w));
   };
-  let best: { workers: number; time: number } | undefined;
+  const priced: { workers: number; time: number }[] = [];
   const parts: string[] = [];
   for (const w of [...layouts].sort((a, b) => b - a)) {
     const threads = threadsFor(cores, w);
     const windows = planCost(w, threads);
     const time = windows * windowSeconds(w);
     parts.push(`${w}×${threads}: ${windows.toFixed(1)} windows ≈ ${measured.length ? `${time.toFixed(0)} s` : `${time.toFixed(1)} one-thread windows`}`);
-    if (!best || time <= best.time * (1 + 1e-6)) best = { workers: w, time };
+    priced.push({ workers: w, time });
   }
+  const fastest = Math.min(...priced.map((p) => p.time));
+  const workers = Math.min(...priced.filter((p) => p.time <= fastest * (1 + LAYOUT_MARGIN)).map((p) => p.workers));
   const basis = measured.length ? "measured on this machine" : "thread-scaling prior";
-  return { workers: best!.workers, note: `fastest plan (${basis}): ${parts.join(", ")} → ${best!.workers} worker(s)` };
+  return { workers, note: `fastest plan (${basis}; fewer workers within ${LAYOUT_MARGIN * 100}%): ${parts.join(", ")} → ${workers} worker(s)` };
 }
 
 /**
