@@ -344,10 +344,10 @@ describe("solo tail", () => {
   });
 
   it("is not a sample of its layout: a chunk on every core says nothing about one worker's share", async () => {
-    // 2 workers × 1 thread on 2 cores (10 audio s per 100 ms each: the pool does 200 audio s per s),
-    // then a solo chunk on both threads at 2.4x: counted as the layout's, it would read 480 and make
-    // 2 × 1 look faster than it is.
-    // Three chunks and a solo one, as a 3-minute file is planned for 2 × 1 ([1, 3, 2, 1 solo] windows).
+    // Three chunks and a solo one, as a 3-minute file can be planned for 2 × 1 ([1, 3, 2, 1 solo]
+    // windows): 2 workers × 1 thread on 2 cores (10 audio s per 100 ms each, so the pool does 200
+    // audio s per s), then the solo chunk on both threads at 2.4x. Counted as the layout's, it
+    // would read 480 and make 2 × 1 look faster than it is.
     const engine = curveEngine({ 1: 1.0, 2: 2.4 });
     const chunks = plan(4);
     chunks[3].solo = true;

@@ -91,8 +91,8 @@ describe("worker sizing", () => {
   });
 
   it("on a CPU, runs the layout whose plan for this file finishes first: a cut costs a window, so a file one chunk holds takes every core in one worker", () => {
-    // Plan makespans in one worker's windows (planForWorkers): 3 min on 2 cores is 6 windows in one
-    // chunk, or 2 × 3 plus one overlap window and the warm-up of each worker.
+    // Plan makespans in one worker's windows, standing in for planForWorkers on 3 minutes, 2 cores:
+    // 6 windows in one chunk, or two chunks of 3 that also pay for a cut inside speech.
     const cost3: Record<number, number> = { 1: 6.6, 2: 4.2 };
     const size = (cost: Record<number, number>, known?: Record<number, number>, remembered?: number) =>
       sizeWorkers({
