@@ -58,6 +58,8 @@ export function expectedTensorCount(h: ModelHeader): number {
   return 7 + 15 * h.nAudioLayer + 4 + 24 * h.nTextLayer;
 }
 
+const READ_SPAN = 64 * 1024;
+
 class Reader {
   private buffer = Buffer.alloc(0);
   private bufferAt = 0;
@@ -72,14 +74,22 @@ class Reader {
   async bytes(offset: number, length: number, what: string): Promise<Buffer> {
     if (offset + length > this.size) throw invalid(this.path, `${what} ends at byte ${fmt(offset + length)} but the file has ${fmt(this.size)} bytes`);
     if (offset < this.bufferAt || offset + length > this.bufferAt + this.buffer.length) {
-      const span = Math.min(Math.max(length, 1 << 20), this.size - offset);
-      const buffer = Buffer.alloc(span);
+      // 64 KiB: the vocabulary is read through in a few spans, and each tensor header (which sits
+      // before megabytes of weights) costs one small read instead of a megabyte.
+      const span = Math.min(Math.max(length, READ_SPAN), this.size - offset);
+      const buffer = Buffer.allocUnsafe(span);
       const { bytesRead } = await this.handle.read(buffer, 0, span, offset);
       this.buffer = buffer.subarray(0, bytesRead);
       this.bufferAt = offset;
       if (bytesRead < length) throw invalid(this.path, `${what} could not be read at byte ${fmt(offset)}`);
     }
     return this.buffer.subarray(offset - this.bufferAt, offset - this.bufferAt + length);
+  }
+
+  /** The int32 at `offset` if it is already read, without a round trip: the vocabulary walk reads 50,000 of them. */
+  bufferedInt32(offset: number): number | undefined {
+    const at = offset - this.bufferAt;
+    return at >= 0 && at + 4 <= this.buffer.length ? this.buffer.readInt32LE(at) : undefined;
   }
 
   async int32s(offset: number, count: number, what: string): Promise<number[]> {
@@ -171,7 +181,7 @@ async function skipFiltersAndVocabulary(r: Reader, path: string): Promise<number
   within(path, "the vocabulary size", nVocab, 1, 200_000);
   at += 4;
   for (let i = 0; i < nVocab; i++) {
-    const [len] = await r.int32s(at, 1, `vocabulary entry ${i}`);
+    const len = r.bufferedInt32(at) ?? (await r.int32s(at, 1, `vocabulary entry ${i}`))[0];
     within(path, `the length of vocabulary entry ${i}`, len, 0, 1024);
     at += 4 + len;
   }
