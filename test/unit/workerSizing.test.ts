@@ -131,6 +131,14 @@ describe("worker sizing", () => {
     const second = size({ 1: 130.0, 2: 62.4 }, { 2: 16 }, 2);
     expect(second.workers).toBe(1);
     expect(second.steps.map((s) => s.rule)).toEqual(expect.arrayContaining(["plan", "explore"]));
+    // Not on a file whose plan for the untried layout is predicted clearly slower: a 3-minute file
+    // on 2 × 1 runs 4.2 windows a worker where 1 × 2 runs 6.6 twice as fast (27% slower). The
+    // first job measured 1 × 2 at 16 s of windows per second; the next long file measures 2 × 1.
+    const shortAfterFirst = size(cost3, { 1: 16 }, 1);
+    expect(shortAfterFirst.workers).toBe(1);
+    expect(shortAfterFirst.steps.at(-1)).toMatchObject({ rule: "explore-later", value: 1 });
+    expect(shortAfterFirst.steps.at(-1)!.note).toMatch(/2 worker\(s\) never measured, but predicted 27% slower/);
+    expect(size({ 1: 123.0, 2: 62.4 }, { 1: 16 }, 1).workers).toBe(2); // an hour: 1.5% slower predicted, so measured
   });
 
   it("learns the layout across jobs: a neighbour of the best known layout that no job measured is tried once, then the best is kept", () => {

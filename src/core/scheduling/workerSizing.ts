@@ -105,10 +105,25 @@ export function sizeWorkers(input: SizingInput): SizingDecision {
     // Not a neighbour with more workers than the file has pairs of windows for.
     let most = Math.max(1, Math.floor((input.windows ?? Infinity) / 2));
     const untried = () => (cpu && input.remembered ? untriedNeighbour(n, input.cores, min, max, input.known ?? {}, most) : undefined);
+    // Predicted seconds per layout for this file (with a plan to price by).
+    let priced: Map<number, number> | undefined;
     const explore = (value: number | undefined) => {
       if (value === undefined) return;
       // A job too short to try another layout itself still teaches the next one: each layout next
-      // to the best known is measured once, by one whole job, then the best is kept.
+      // to the best known is measured once, by one whole job, then the best is kept — by a job
+      // whose plan for it is predicted within EXPLORE_MARGIN of the best, so trying costs that much
+      // at most (a 2-minute file on 2 × 1 runs 2.6 windows a worker where 1 × 2 runs 4 twice as
+      // fast: 27% slower, a lesson a long file gives for free).
+      const [tried, chosen] = [priced?.get(value), priced?.get(n)];
+      const cost = tried !== undefined && chosen ? tried / chosen - 1 : undefined;
+      if (cost !== undefined && cost > EXPLORE_MARGIN) {
+        steps.push({
+          rule: "explore-later",
+          value: n,
+          note: `${value} worker(s) never measured, but predicted ${(cost * 100).toFixed(0)}% slower on this file: not tried on it`,
+        });
+        return;
+      }
       n = value;
       steps.push({ rule: "explore", value: n, note: `${n} worker(s) never measured on this machine and model: this job measures it` });
     };
@@ -135,6 +150,7 @@ export function sizeWorkers(input: SizingInput): SizingDecision {
     if (byPlan) {
       const pick = fastestLayout(n, input.cores, min, input.known ?? {}, input.planCost!);
       if (pick.workers !== n) n = pick.workers;
+      priced = pick.priced;
       steps.push({ rule: "plan", value: n, note: pick.note });
       most = Math.min(most, sharedModelWorkers ?? Infinity);
       explore(untried());
@@ -167,6 +183,13 @@ export function sizeWorkers(input: SizingInput): SizingDecision {
 export const LAYOUT_MARGIN = 0.03;
 
 /**
+ * How much slower than the chosen layout a never-measured one may be predicted on a file before
+ * that file is not used to measure it: about what a prior can be off by (the 2-thread prior was
+ * 1.92x where this machine measured 2.0–2.2x).
+ */
+export const EXPLORE_MARGIN = 0.05;
+
+/**
  * Among the layouts that use every core with at most `most` workers, the one whose plan finishes
  * first: its makespan in one worker's windows times the seconds a window takes a worker of that
  * layout — measured by earlier jobs (pool throughput ÷ workers) or, for a layout never measured,
@@ -181,7 +204,7 @@ export function fastestLayout(
   min: number,
   known: Record<number, number>,
   planCost: (workers: number, threads: number) => number,
-): { workers: number; note: string } {
+): { workers: number; note: string; priced: Map<number, number> } {
   const layouts = cpuLayouts(cores, Math.min(min, most), most);
   const measured = Object.entries(known)
     .map(([w, throughput]) => ({ w: Number(w), throughput }))
@@ -207,7 +230,11 @@ export function fastestLayout(
   const fastest = Math.min(...priced.map((p) => p.time));
   const workers = Math.min(...priced.filter((p) => p.time <= fastest * (1 + LAYOUT_MARGIN)).map((p) => p.workers));
   const basis = measured.length ? "measured on this machine" : "thread-scaling prior";
-  return { workers, note: `fastest plan (${basis}; fewer workers within ${LAYOUT_MARGIN * 100}%): ${parts.join(", ")} → ${workers} worker(s)` };
+  return {
+    workers,
+    note: `fastest plan (${basis}; fewer workers within ${LAYOUT_MARGIN * 100}%): ${parts.join(", ")} → ${workers} worker(s)`,
+    priced: new Map(priced.map((p) => [p.workers, p.time])),
+  };
 }
 
 /**
