@@ -42,7 +42,8 @@ const { values: args } = parseArgs({
 });
 const cores = Number(args.threads ?? availableParallelism());
 const cli = join(root, "build", "whisper-tools", "bin", "whisper-cli");
-const fleet = join(root, "dist", "cli.js");
+// What a user runs: the command's launcher (it turns on Node's compile cache), then the bundle.
+const fleet = join(root, "bin", "whisper-fleet.js");
 const ffmpeg = (() => {
   try {
     return JSON.parse(execFileSync(process.execPath, ["-e", "process.stdout.write(JSON.stringify(require('@ffmpeg-installer/ffmpeg').path))"], { cwd: root }).toString());
@@ -53,7 +54,7 @@ const ffmpeg = (() => {
 
 for (const [what, path, fix] of [
   ["whisper-cli", cli, "npm run build:whisper-tools"],
-  ["Whisper Fleet CLI", fleet, "npm run build"],
+  ["Whisper Fleet CLI", join(root, "dist", "cli.js"), "npm run build"],
   ["model", args.model, "npm test once (it unpacks ../shared/models into .models/) or pass --model"],
   ["audio file", args.file, "pass --file"],
 ]) {

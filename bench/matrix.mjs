@@ -71,11 +71,13 @@ export async function runMatrix({ root, shared, ffmpeg, cli, fleet, args }) {
   const repeat = Math.max(1, Number(args.repeat ?? 1));
 
   // Fleet as a user meets it after a few jobs on this machine: one data folder for the whole run,
-  // first taught by two jobs on 3 minutes cut from the end of the hour (the first job runs the
-  // default layout, the second the layout next to it; later jobs start at the better one).
+  // first taught by two jobs on 6.5 minutes cut from the end of the hour (the first job runs the
+  // default layout, the second the layout next to it — a file that long, because a layout is tried
+  // only on a file whose plan for it is predicted within 5% of the best; later jobs start at the
+  // better one).
   const learnedHome = mkdtempSync(join(work, "learned-"));
   const lesson = join(work, "lesson.wav");
-  ff(ffmpeg, ["-ss", "3400", "-t", "180", "-i", hour, "-c:a", "pcm_s16le", "-y", lesson]);
+  ff(ffmpeg, ["-ss", "3200", "-t", "390", "-i", hour, "-c:a", "pcm_s16le", "-y", lesson]);
   for (let i = 0; i < 2; i++) {
     process.stderr.write(`teaching Fleet this machine (job ${i + 1}/2)…\n`);
     await fleetRun(lesson, "lesson", learnedHome);

@@ -8,4 +8,7 @@ if (!existsSync(cli)) {
   process.stderr.write("whisper-fleet is not built yet. Run `npm run build` in " + join(__dirname, "..") + "\n");
   process.exit(1);
 }
+// V8 keeps the bundle's compiled code between runs (Node >= 22.1; in the OS temp folder unless
+// NODE_COMPILE_CACHE says where): loading the 1.5 MB bundle takes ~45 ms instead of ~65.
+require("node:module").enableCompileCache?.();
 require(cli);
