@@ -378,7 +378,12 @@ describe("jobs outlive the command", () => {
   it("the menu bar shows a running job's progress and cancels it with no command attached", async () => {
     const { entryId, pid } = await startAndLeave(lj001, { ...configSource(prefs), WHISPER_FLEET_CACHE: "false" });
     // The host's heartbeat has put its progress in history (the menu bar reads it on each refresh).
-    await eventually(async () => ((await historyStore().list()).find((e) => e.id === entryId)?.progress?.includes("chunks") ? true : undefined));
+    await eventually(async () => {
+      const entry = (await historyStore().list()).find((e) => e.id === entryId);
+      // A job that ended before it reached its chunks says why, instead of a timeout.
+      if (entry && entry.status !== "running") throw new Error(`the job ended before its chunks: ${JSON.stringify(entry).slice(0, 600)}`);
+      return entry?.progress?.includes("chunks") ? true : undefined;
+    });
     let renderer!: ReactTestRenderer;
     await act(async () => {
       renderer = create(<RunningJobs />);
