@@ -105,9 +105,8 @@ export function sizeWorkers(input: SizingInput): SizingDecision {
     // Not a neighbour with more workers than the file has pairs of windows for.
     let most = Math.max(1, Math.floor((input.windows ?? Infinity) / 2));
     const untried = () => (cpu && input.remembered ? untriedNeighbour(n, input.cores, min, max, input.known ?? {}, most) : undefined);
-    // Predicted seconds per layout for this file (with a plan to price by).
-    let priced: Map<number, number> | undefined;
-    const explore = (value: number | undefined) => {
+    // `priced`: predicted seconds per layout for this file, when there is a plan to price by.
+    const explore = (value: number | undefined, priced?: Map<number, number>) => {
       if (value === undefined) return;
       // A job too short to try another layout itself still teaches the next one: each layout next
       // to the best known is measured once, by one whole job, then the best is kept — by a job
@@ -150,10 +149,9 @@ export function sizeWorkers(input: SizingInput): SizingDecision {
     if (byPlan) {
       const pick = fastestLayout(n, input.cores, min, input.known ?? {}, input.planCost!);
       if (pick.workers !== n) n = pick.workers;
-      priced = pick.priced;
       steps.push({ rule: "plan", value: n, note: pick.note });
       most = Math.min(most, sharedModelWorkers ?? Infinity);
-      explore(untried());
+      explore(untried(), pick.priced);
     }
   }
   if (input.windows === undefined && n > input.chunks && input.chunks > 0) {
