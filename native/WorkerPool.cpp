@@ -24,28 +24,30 @@ std::unique_ptr<Failure> WorkerPool::resize(size_t count) {
   std::lock_guard<std::mutex> resizeLock(resizeMutex_);
   std::unique_lock<std::mutex> lock(mutex_);
   if (stopping_) return std::make_unique<Failure>(Failure{"DISPOSED", "The model has been disposed."});
-  size_t current = workers_.size();
-  if (count > current) {
-    for (size_t i = current; i < count; i++) {
+  std::vector<Worker*> live;
+  for (auto& w : workers_)
+    if (!w->retire && !w->exited) live.push_back(w.get());
+  if (count > live.size()) {
+    std::vector<Worker*> added;
+    for (size_t i = live.size(); i < count; i++) {
       auto worker = std::make_unique<Worker>();
       worker->id = nextWorkerId_++;
       Worker* raw = worker.get();
       workers_.push_back(std::move(worker));
+      added.push_back(raw);
       raw->thread = std::thread([this, raw] { run(raw); });
     }
     workerChanged_.wait(lock, [&] {
-      for (size_t i = current; i < count; i++)
-        if (!workers_[i]->ready && !workers_[i]->exited) return false;
+      for (Worker* w : added)
+        if (!w->ready && !w->exited) return false;
       return true;
     });
-  } else {
-    for (size_t i = count; i < current; i++) workers_[i]->retire = true;
+  } else if (count < live.size()) {
+    // Retiring workers finish the chunk they are running and then exit on their own; waiting for
+    // them here would hold this thread (a libuv pool thread: four of them serve every fs call of the
+    // process) for up to a whole chunk. They are joined by a later resize or by shutdown.
+    for (size_t i = count; i < live.size(); i++) live[i]->retire = true;
     workAvailable_.notify_all();
-    workerChanged_.wait(lock, [&] {
-      for (size_t i = count; i < current; i++)
-        if (!workers_[i]->exited) return false;
-      return true;
-    });
   }
   // Collect workers that have exited (retired, or whose state could not be created).
   std::unique_ptr<Failure> failure;

@@ -31,8 +31,9 @@ class WorkerPool {
   WorkerPool(const WorkerPool&) = delete;
   WorkerPool& operator=(const WorkerPool&) = delete;
 
-  // Grows or shrinks to `count` workers; blocks until new states exist and retired workers have
-  // finished their current chunk. Safe while jobs run. Call off the main thread.
+  // Grows or shrinks to `count` workers. Growing blocks until the new states exist; shrinking marks
+  // workers retiring and returns at once (each finishes its current chunk, then exits, and is joined
+  // by a later resize or by shutdown). Safe while jobs run. Call off the main thread.
   // Returns a failure when a state could not be created (the pool keeps the workers it has).
   std::unique_ptr<Failure> resize(size_t count);
 

@@ -231,6 +231,39 @@ describe("transcription", () => {
     expect(engine.workers).toBe(2);
   });
 
+  it("shrinks without waiting for the retiring worker's chunk, and loses none of it", async () => {
+    // Waiting would hold one of libuv's four pool threads (every fs call of the process) for up to a
+    // whole chunk: the retiring worker finishes its chunk on its own and is joined later.
+    const raw = rawPcmFile(lj001, 240);
+    const chunks: NativeChunk[] = [0, 1].map((i) => ({ index: i, offsetMs: i * 120_000, path: raw, sampleOffset: i * 120 * 16000, sampleCount: 120 * 16000 }));
+    const order: string[] = [];
+    let started = 0;
+    let bothRunning!: () => void;
+    const running = new Promise<void>((resolve) => (bothRunning = resolve));
+    const job = engine.transcribe(
+      chunks,
+      {},
+      {
+        threads: 1,
+        onEvent: (e) => {
+          if (e.type === "chunkStart" && ++started === 2) bothRunning();
+          if (e.type === "chunkDone") order.push(`chunk ${e.chunkIndex} done`);
+        },
+      },
+    );
+    await running;
+    await engine.resize(1);
+    order.push("shrunk");
+    expect(engine.workers).toBe(1);
+    const results = await job;
+    expect(results.map((r) => r.index).sort()).toEqual([0, 1]);
+    expect(order[0]).toBe("shrunk"); // before either 4-window chunk ended
+    await engine.resize(2); // and grows again; the retired worker is joined on the way
+    expect(engine.workers).toBe(2);
+    const [again] = await engine.transcribe([{ index: 0, offsetMs: 0, pcm: jfk() }], {}, { threads: 1 });
+    expect(again.segments.length).toBeGreaterThan(0);
+  });
+
   it("cancels a running job within a second and keeps working afterwards", async () => {
     const controller = new AbortController();
     const raw = rawPcmFile(lj001, 180);

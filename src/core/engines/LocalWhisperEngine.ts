@@ -113,7 +113,7 @@ export class LocalWhisperEngine implements TranscriptionEngine {
     return this.workers;
   }
 
-  /** Grows or shrinks the pool; safe while chunks run (retiring workers finish their chunk first). */
+  /** Grows or shrinks the pool; safe while chunks run. Growing resolves once the new states exist; shrinking at once (a retiring worker finishes its chunk, then exits). */
   async resize(count: number): Promise<{ workers: number; stateBytes: number }> {
     validateWorkers(count);
     this.assertLive();

@@ -488,7 +488,7 @@ class Schedule {
       this.maxUsed = Math.max(this.maxUsed, n);
     } else {
       this.limit.concurrency = n;
-      if (this.engine.resize) void this.engine.resize(n).catch(() => undefined); // retiring workers finish first
+      if (this.engine.resize) void this.engine.resize(n).catch(() => undefined); // retiring workers finish their chunk on their own
     }
     this.board.retire(n);
     this.emit(true);
