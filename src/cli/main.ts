@@ -112,28 +112,43 @@ export async function main(
   }
 }
 
+/** node:util's parseArgs errors (an unknown or malformed option) as usage errors. */
+function parsed<T>(parse: () => T): T {
+  try {
+    return parse();
+  } catch (error) {
+    throw new FleetError("INVALID_ARGUMENT", (error as Error).message.split(". ")[0], { hint: "whisper-fleet --help lists the commands and options." });
+  }
+}
+
 async function transcribeCommand(args: string[], io: Io): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args,
-    allowPositionals: true,
-    options: {
-      engine: { type: "string" },
-      model: { type: "string" },
-      language: { type: "string" },
-      translate: { type: "boolean" },
-      prompt: { type: "string" },
-      workers: { type: "string" },
-      chunk: { type: "string" },
-      overlap: { type: "string" },
-      format: { type: "string" },
-      timestamps: { type: "boolean" },
-      out: { type: "string" },
-      "no-cache": { type: "boolean" },
-      ffmpeg: { type: "string" },
-      quiet: { type: "boolean" },
-      yes: { type: "boolean" },
-    },
-  });
+  if (args.some((a) => a === "--help" || a === "-h")) {
+    io.stdout.write(`${USAGE}\n`);
+    return EXIT.ok;
+  }
+  const { values, positionals } = parsed(() =>
+    parseArgs({
+      args,
+      allowPositionals: true,
+      options: {
+        engine: { type: "string" },
+        model: { type: "string" },
+        language: { type: "string" },
+        translate: { type: "boolean" },
+        prompt: { type: "string" },
+        workers: { type: "string" },
+        chunk: { type: "string" },
+        overlap: { type: "string" },
+        format: { type: "string" },
+        timestamps: { type: "boolean" },
+        out: { type: "string" },
+        "no-cache": { type: "boolean" },
+        ffmpeg: { type: "string" },
+        quiet: { type: "boolean" },
+        yes: { type: "boolean" },
+      },
+    }),
+  );
   if (positionals.length === 0) throw new FleetError("INVALID_ARGUMENT", "No input file given.", { hint: "Usage: whisper-fleet transcribe <files...>" });
   if (values.format && !isOutputFormat(values.format))
     throw new FleetError("INVALID_ARGUMENT", `--format must be one of ${OUTPUT_FORMATS.join(", ")}, not "${values.format}".`);

@@ -109,6 +109,14 @@ describe("whisper-fleet CLI", () => {
     expect((await run(["frobnicate"])).code).toBe(EXIT.usage);
     expect((await run(["transcribe"])).code).toBe(EXIT.usage);
     expect((await run(["transcribe", jfkWav, "--format", "docx"])).code).toBe(EXIT.usage);
+    // An unknown or incomplete option is a usage error that names it, not an UNKNOWN failure.
+    const unknown = await run(["transcribe", jfkWav, "--bogus"]);
+    expect(unknown.code).toBe(EXIT.usage);
+    expect(unknown.stderr).toMatch(/^error INVALID_ARGUMENT: Unknown option '--bogus'\n.*--help/);
+    expect((await run(["transcribe", jfkWav, "--chunk"])).stderr).toContain("INVALID_ARGUMENT: Option '--chunk <value>' argument missing");
+    const help = await run(["transcribe", "--help"]);
+    expect(help.code).toBe(EXIT.ok);
+    expect(help.stdout).toContain("Transcribe options:");
     const bad = await run(["transcribe", jfkWav, "--workers", "0", "--model", model("tiny.en")]);
     expect(bad.code).toBe(EXIT.usage);
     expect(bad.stderr).toContain("WHISPER_FLEET_WORKERS");
