@@ -318,12 +318,13 @@ describe("Manage Models", () => {
 });
 
 describe("jobs outlive the command", () => {
-  async function eventually<T>(read: () => Promise<T | undefined>, timeoutMs = 120_000): Promise<T> {
+  /** `explain` says what was seen instead, when the time runs out. */
+  async function eventually<T>(read: () => Promise<T | undefined>, timeoutMs = 120_000, explain?: () => Promise<string>): Promise<T> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const value = await read();
       if (value !== undefined) return value;
-      if (Date.now() > deadline) throw new Error("condition not met in time");
+      if (Date.now() > deadline) throw new Error(`condition not met in time${explain ? `: ${await explain()}` : ""}`);
       await act(async () => {
         await new Promise((r) => setTimeout(r, 100));
       });
@@ -359,7 +360,18 @@ describe("jobs outlive the command", () => {
     const clip = makeMedia("lj001-120s.flac", ["-i", lj001, "-t", "120"]);
     // No resume cache: an earlier test transcribed this clip, and the host must do the work itself.
     const { entryId, pid } = await startAndLeave(clip, { ...configSource({ ...prefs, chunkSeconds: "30" }), WHISPER_FLEET_CACHE: "false" });
-    const entry = await eventually(async () => (await historyStore().list()).find((e) => e.id === entryId && e.status === "done"));
+    // A job that ends any other way, or is still running at the deadline, says how it stands.
+    const read = async () => (await historyStore().list()).find((e) => e.id === entryId);
+    const show = async () => `${JSON.stringify({ ...(await read()), transcript: undefined }).slice(0, 600)} at ${new Date().toISOString()}`;
+    const entry = await eventually(
+      async () => {
+        const e = await read();
+        if (e && e.status !== "running" && e.status !== "done") throw new Error(`the job ended ${e.status}: ${await show()}`);
+        return e?.status === "done" ? e : undefined;
+      },
+      120_000,
+      show,
+    );
     expect(entry.transcript!.segments.length).toBeGreaterThan(3);
     await eventually(async () => gone(pid), 15_000); // and then the host exits
     let renderer!: ReactTestRenderer;
