@@ -71,7 +71,12 @@ function capacity(chunks: number, total: number, overlapped: number, overlap: nu
  * (StatsStore). Two threads: 2.0x, as measured on the 2-core CI machine (whisper-cli -t 2 against
  * -t 1: 1.92–2.04x on 2026-11-27/28; a Fleet worker on 2 threads against each of two workers on
  * one, same audio, same run: 2.01–2.23x — the two threads of one state share its weights and
- * buffers in cache, two states each stream their own). Beyond two, the shape of Gunther's
+ * buffers in cache, two states each stream their own). Machines differ here: on the AMD EPYC
+ * 2-vCPU machine CI ran on 2026-11-28, -t 2 against -t 1 was 1.84–1.87x, and two states on one
+ * thread each ran the same 4 windows 7–12% faster than one state on two (whisper-cli -mc 0, three
+ * mirrored pairs): there 2 × 1 wins per window, on the Xeon 1 × 2 did. A first job cannot know which
+ * (2.0 keeps one worker, the layout with fewer seams); the jobs after it measure both and keep the
+ * faster (see sizeWorkers). Beyond two, the shape of Gunther's
  * universal scalability law (serial share σ = 0.03, cross-thread traffic κ = 0.005) scaled to that
  * point: 3.6x at 4, 5.6x at 8, and no gain past about 14 — ggml's token-by-token decoder stops
  * scaling long before its encoder does. Unmeasured on bigger machines: a prior, not a figure.
