@@ -16,6 +16,7 @@ import type { CostEstimate } from "../core/cloud/cloudModels";
 import { HistoryStore, type HistoryEntry } from "../core/history/HistoryStore";
 import { dataPaths } from "../core/paths";
 import { progressLine, type ProgressSnapshot } from "../core/scheduling/progress";
+import { sendToParent } from "./parentChannel";
 import type { HostEvent, HostRequest } from "./protocol";
 import { SessionPool } from "./SessionPool";
 
@@ -37,7 +38,7 @@ const sources = new Map<string, Record<string, unknown>>();
 let sessions: SessionPool;
 
 function send(event: HostEvent): void {
-  if (process.connected) process.send?.(event);
+  sendToParent(event);
 }
 
 /** History for a tracked job: start now, beat on a timer (and look for a cancel request), finish. */

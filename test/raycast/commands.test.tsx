@@ -2,6 +2,7 @@
  * The Raycast commands with @raycast/api replaced by a recording stand-in; everything else is
  * real: the engine host child process, the addon, ffmpeg, the history store.
  */
+import { fork } from "node:child_process";
 import { existsSync, mkdirSync, symlinkSync } from "node:fs";
 import { join } from "node:path";
 
@@ -415,6 +416,25 @@ describe("jobs outlive the command", () => {
 });
 
 describe("engine host process", () => {
+  it("a message to a front end that has just gone is dropped, not an error that ends the host and its jobs", async () => {
+    // Raycast unloads a command while its job streams progress: the channel is closed at the far end
+    // and the host has not read that yet. Made certain here: the child is busy while its parent
+    // disconnects, then sends through the host's helper (it crashed with EPIPE before).
+    const child = fork(join(__dirname, "..", "support", "sendAfterDisconnect.mjs"), [], {
+      execArgv: ["--disable-warning=MODULE_TYPELESS_PACKAGE_JSON"],
+      stdio: ["ignore", "ignore", "pipe", "ipc"],
+    });
+    let stderr = "";
+    child.stderr!.on("data", (d: Buffer) => (stderr += d.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+    await new Promise((resolve) => child.once("message", resolve)); // ready
+    child.send("go");
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    child.disconnect();
+    expect(await exited).toBe(0);
+    expect(stderr).toContain("sent while still connected"); // the race really happened
+  });
+
   it("a killed engine fails the job cleanly and the next job starts a new one", async () => {
     const client = engineClient();
     let killed = false;
