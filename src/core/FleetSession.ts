@@ -275,7 +275,7 @@ export class FleetSession {
     // layouts not worth exploring again, and a speed for the first deadlines.
     const remembered =
       engine.kind === "local" && config.autoAdjust ? await new StatsStore(config.statsPath).get(statsKey(machineKey(), engine.model, engine.name)) : undefined;
-    const planOptions = { chunkSeconds, overlapSeconds, skipSilenceSeconds, searchSeconds };
+    const planOptions = { chunkSeconds, overlapSeconds, skipSilenceSeconds, searchSeconds, maxSpeed: config.maxSpeedUp };
     // Each layout the sizing prices is planned once; the chosen one's plan is the one cut.
     const plans = new Map<string, ReturnType<typeof planForWorkers>>();
     const planFor = (workers: number, threads: number) => {
@@ -293,7 +293,14 @@ export class FleetSession {
       chunk: { start: 0, end: media.duration },
       engine: `plan:${engine.kind}`,
       model: "",
-      options: { chunkSeconds, overlapSeconds, skip: config.skipSilenceSeconds, cap: engine.kind === "cloud" ? cap : 0, search: searchSeconds },
+      options: {
+        chunkSeconds,
+        overlapSeconds,
+        skip: config.skipSilenceSeconds,
+        cap: engine.kind === "cloud" ? cap : 0,
+        search: searchSeconds,
+        speed: engine.kind === "local" && config.maxSpeedUp > 1 ? config.maxSpeedUp : undefined,
+      },
     });
     const stored = cache ? await cache.getPlan(planKey) : undefined;
     const chunks =
@@ -350,7 +357,15 @@ export class FleetSession {
       maxAttempts: config.attempts,
       cache: cache && {
         store: cache,
-        keyFor: (chunk, e) => cacheKey({ file: identity, chunk, engine: e.name, model: e.model, options: { ...transcribeOptions } }),
+        // A sped-up chunk heard other audio than the same stretch as recorded (the cloud never speeds up).
+        keyFor: (chunk, e) =>
+          cacheKey({
+            file: identity,
+            chunk,
+            engine: e.name,
+            model: e.model,
+            options: { ...transcribeOptions, speed: e.kind === "local" ? chunk.speed : undefined },
+          }),
       },
       signal: options.signal,
       onProgress: options.onProgress,

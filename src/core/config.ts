@@ -46,6 +46,11 @@ export interface FleetConfig {
   ffmpegPath?: string;
   vadModelPath?: string;
   skipSilenceSeconds: number;
+  /**
+   * Local engines: how much faster than recorded a chunk may be played so a cut at a pause does
+   * not cost a whole extra 30-second window (WHISPER_FLEET_MAX_SPEEDUP; 1 = never).
+   */
+  maxSpeedUp: number;
   useGpu: boolean;
   tempDir?: string;
   cloud: {
@@ -58,6 +63,12 @@ export interface FleetConfig {
 }
 
 export type ConfigSource = Record<string, string | boolean | number | undefined>;
+
+/**
+ * A chunk may be played up to 3% faster to fit its windows (planning/windowPlan.ts): on whole-minute
+ * files every cut at a pause otherwise costs a whole extra window. See README, "Speed-up to fit".
+ */
+export const DEFAULT_MAX_SPEEDUP = 1.03;
 
 function fail(name: string, value: unknown, what: string): never {
   throw new FleetError("CONFIG_INVALID", `${name} must be ${what}, but it is ${JSON.stringify(value)}.`, {
@@ -176,6 +187,7 @@ export function loadConfig(...sources: ConfigSource[]): FleetConfig {
     ffmpegPath: str(src, "FFMPEG_PATH_OVERRIDE"),
     vadModelPath: str(src, "WHISPER_FLEET_VAD_MODEL"),
     skipSilenceSeconds: num(src, "WHISPER_FLEET_SKIP_SILENCE", 0, 0, 3600)!,
+    maxSpeedUp: num(src, "WHISPER_FLEET_MAX_SPEEDUP", DEFAULT_MAX_SPEEDUP, 1, 1.1)!,
     useGpu: bool(src, "WHISPER_FLEET_GPU", true),
     tempDir: str(src, "WHISPER_FLEET_TMPDIR"),
     cloud: {

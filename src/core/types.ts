@@ -45,6 +45,11 @@ export interface PlannedChunk {
    * others to finish and then runs on every core (local engines).
    */
   solo?: boolean;
+  /**
+   * Local engines: the chunk is played this much faster (a few percent at most) so it fits the
+   * 30-second windows it was planned for; times come back on the file's timeline. Absent: as recorded.
+   */
+  speed?: number;
 }
 
 export type TimestampPrecision = "word" | "segment" | "chunk";
@@ -64,6 +69,8 @@ export interface ChunkTranscript {
   temperatureRetries: number;
   /** 30-second windows the local engine encoded for this chunk. */
   windows?: number;
+  /** The chunk was played this much faster to fit its windows (PlannedChunk.speed). */
+  speed?: number;
   /** decoderMs: whisper's token decoder; ffmpeg's media decoding is JobMetrics.mediaDecodeMs. */
   timings: { wallMs: number; melMs?: number; encodeMs?: number; decoderMs?: number; startedAt?: number };
 }
@@ -90,6 +97,8 @@ export interface ChunkMetric {
   threads?: number;
   /** whisper windows the chunk cost (local engines): what the plan's window count predicted. */
   windows?: number;
+  /** The chunk was played this much faster to fit its windows (absent: as recorded). */
+  speed?: number;
   encodeMs?: number;
   decoderMs?: number;
   cached: boolean;

@@ -12,7 +12,8 @@ import type { NativeChunk, NativeJobEvent } from "../../src/bindings/addonTypes"
 import { loadAddon } from "../../src/bindings/loadAddon";
 import { LocalWhisperEngine } from "../../src/core/engines/LocalWhisperEngine";
 import { FleetError } from "../../src/core/errors";
-import { windowsFor } from "../../src/core/planning/windowPlan";
+import { speedToFit, windowsFor } from "../../src/core/planning/windowPlan";
+import type { PlannedChunk } from "../../src/core/types";
 import { cacheDir, pcm, rawPcmFile } from "../support/audio";
 import { jfkWav, lj001, model } from "../support/paths";
 
@@ -178,7 +179,36 @@ describe("transcription", () => {
     }));
     const results = await engine.transcribe(chunks, {}, { threads: 1 });
     expect(results.map((r) => r.windows)).toEqual([1, 1, 2, 2, 3]);
-    expect(results.map((r) => r.windows)).toEqual(lengths.map(windowsFor));
+    expect(results.map((r) => r.windows)).toEqual(lengths.map((seconds) => windowsFor(seconds)));
+  });
+
+  it("plays a sped-up chunk faster: the windows the planner counts for it, and its times back on the file's timeline", async () => {
+    const raw = rawPcmFile(lj001, 180);
+    const audio = { path: raw, sampleRate: 16000 as const, samples: 180 * 16000, duration: 180 };
+    // 61.5 s from 10 s on: three windows as recorded, two when played 2.5% faster.
+    const base = { index: 0, start: 10, end: 71.5, overlapBefore: 0, overlapAfter: 0, ownStart: 10, ownEnd: 71.5 };
+    const speed = speedToFit(61.5, 1.03);
+    expect(speed).toBeGreaterThan(1.02);
+    expect(speed).toBeLessThanOrEqual(1.03);
+    const run = (chunk: PlannedChunk) => engine.transcribeChunk({ chunk, audio, options: {}, signal: new AbortController().signal, threads: 1 });
+    const [asRecorded, fast] = await Promise.all([run(base), run({ ...base, speed })]);
+    expect(asRecorded.windows).toBe(3);
+    expect(fast.windows).toBe(2);
+    expect(fast.windows).toBe(windowsFor(61.5, 1.03));
+    expect(fast.speed).toBe(speed);
+    // The scripted first window says the same at either speed; its times stretch back by `speed`.
+    const since = (t: number) => t - base.start;
+    for (let i = 0; i < 3; i++) {
+      expect(since(fast.segments[i].end) / since(asRecorded.segments[i].end)).toBeCloseTo(speed, 3);
+      expect(fast.segments[i].text).toBe(asRecorded.segments[i].text);
+    }
+    // Everything inside the chunk's own audio, the last words reaching its end.
+    for (const s of fast.segments) {
+      expect(s.start).toBeGreaterThanOrEqual(base.start);
+      expect(s.end).toBeLessThanOrEqual(base.end);
+      for (const w of s.words ?? []) expect(w.end).toBeLessThanOrEqual(base.end);
+    }
+    expect(fast.segments.at(-1)!.end).toBeGreaterThan(base.end - 1);
   });
 
   it("runs workers concurrently, with results identical to a one-worker run", async () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 
-import { planForWorkers, shapeWindows, simulate, soloSpeedup, windowsFor, WINDOW_SECONDS } from "../../src/core/planning/windowPlan";
+import { planForWorkers, shapeWindows, simulate, soloSpeedup, speedToFit, windowsFor, WINDOW_SECONDS } from "../../src/core/planning/windowPlan";
 import { expectTiling } from "../support/planAssertions";
 
 const FRAME = 0.02;
@@ -136,6 +136,89 @@ describe("window plan", () => {
     expect(planForWorkers(11, energyMap(11, []), { chunkSeconds: 300, overlapSeconds: 5, workers: 2 }).chunks).toEqual([
       { index: 0, start: 0, end: 11, overlapBefore: 0, overlapAfter: 0, ownStart: 0, ownEnd: 11 },
     ]);
+  });
+
+  describe("speed-up to fit (WHISPER_FLEET_MAX_SPEEDUP)", () => {
+    const fast = (c: { end: number; start: number; speed?: number }) => windowsFor(c.end - c.start, c.speed ?? 1);
+
+    it("counts the windows of audio played faster, and the least speed-up that saves one", () => {
+      expect(windowsFor(61.5)).toBe(3);
+      expect(windowsFor(61.5, 1.03)).toBe(2);
+      expect(windowsFor(62, 1.03)).toBe(3); // 60.2 s even at 3% faster
+      const speed = speedToFit(61.5, 1.03);
+      expect(speed).toBeGreaterThan(1.02);
+      expect(speed).toBeLessThan(1.03);
+      expect(windowsFor(61.5 / speed)).toBe(2);
+      expect(speedToFit(59, 1.03)).toBe(1); // fits as recorded
+      expect(speedToFit(62, 1.03)).toBe(1); // no speed-up allowed would save the window
+      expect(speedToFit(61.5, 1)).toBe(1);
+    });
+
+    it("cuts 2 minutes for 2 workers at a pause past the middle with no extra window, where as recorded it costs one", () => {
+      // The only pause near the middle is at 61.0–61.6 s; -p 2 would cut blind at 60 s: 2 + 2 windows.
+      const energy = energyMap(120, [[61, 61.6]]);
+      const options = { chunkSeconds: 300, overlapSeconds: 5, workers: 2 };
+      const asRecorded = planForWorkers(120, energy, options);
+      const spedUp = planForWorkers(120, energy, { ...options, maxSpeed: 1.03 });
+      expect(asRecorded.makespanWindows).toBeGreaterThan(2.5);
+      expect(spedUp.chunks.map(fast)).toEqual([2, 2]);
+      expect(spedUp.makespanWindows).toBeLessThan(2.1);
+      const [a, b] = spedUp.chunks;
+      expect(a.ownEnd).toBeGreaterThanOrEqual(61);
+      expect(a.ownEnd).toBeLessThanOrEqual(61.6);
+      expect(a.overlapAfter).toBe(0);
+      expect(a.speed).toBeGreaterThan(1);
+      expect(a.speed).toBeLessThanOrEqual(1.03);
+      expect(b.speed).toBeUndefined();
+      expectTiling(spedUp, 120);
+    });
+
+    it("saves the window every cut at a pause costs on whole-minute files, for one worker and for two", () => {
+      for (const minutes of [7, 13, 20]) {
+        const duration = minutes * 60;
+        // A pause 1–1.6 s past every window boundary, none before one: as recorded, each cut wastes a window.
+        const pauses: [number, number][] = [];
+        for (let t = WINDOW_SECONDS; t < duration; t += WINDOW_SECONDS) pauses.push([t + 1, t + 1.6]);
+        const energy = energyMap(duration, pauses);
+        for (const workers of [1, 2]) {
+          const options = { chunkSeconds: 300, overlapSeconds: 5, workers, threads: 2 / workers };
+          const asRecorded = planForWorkers(duration, energy, options);
+          const spedUp = planForWorkers(duration, energy, { ...options, maxSpeed: 1.03 });
+          const total = (p: typeof spedUp) => p.chunks.map(fast).reduce((x, y) => x + y);
+          expect(total(asRecorded)).toBeGreaterThan(windowsFor(duration));
+          expect(total(spedUp)).toBe(windowsFor(duration));
+          expect(spedUp.makespanWindows).toBeLessThan(asRecorded.makespanWindows);
+          expectTiling(spedUp, duration);
+        }
+      }
+    });
+
+    it("speeds a chunk up only to save a window, never past the limit or CHUNK_SECONDS, and never where the windows have room", () => {
+      for (const minutes of [1, 2.5, 3, 4.5, 7, 9.5, 16.5, 20, 21.7, 60]) {
+        const duration = minutes * 60;
+        const energy = energyMap(duration, regularPauses(duration, 4.3));
+        for (const workers of [1, 2, 4]) {
+          const plan = planForWorkers(duration, energy, { chunkSeconds: 300, overlapSeconds: 5, workers, maxSpeed: 1.03 });
+          expectTiling(plan, duration);
+          for (const c of plan.chunks) {
+            expect(c.ownEnd - c.ownStart).toBeLessThanOrEqual(300 + 5 + 1e-6);
+            if (c.speed === undefined) continue;
+            expect(c.speed).toBeGreaterThan(1);
+            expect(c.speed).toBeLessThanOrEqual(1.03);
+            expect(windowsFor(c.end - c.start, c.speed)).toBeLessThan(windowsFor(c.end - c.start));
+          }
+          // Never more windows than cutting as recorded.
+          const asRecorded = planForWorkers(duration, energy, { chunkSeconds: 300, overlapSeconds: 5, workers });
+          expect(plan.makespanWindows).toBeLessThanOrEqual(asRecorded.makespanWindows + 1e-9);
+        }
+      }
+      // A file whose windows have room: nothing is sped up.
+      expect(
+        planForWorkers(100, energyMap(100, regularPauses(100, 5)), { chunkSeconds: 300, overlapSeconds: 5, workers: 2, maxSpeed: 1.03 }).chunks.some(
+          (c) => c.speed,
+        ),
+      ).toBe(false);
+    });
   });
 
   it("is deterministic", () => {

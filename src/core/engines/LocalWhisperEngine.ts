@@ -3,6 +3,7 @@
  * Validation and policy live here; the addon runs what it is given, filling in whisper.cpp's own
  * defaults (temperature steps, thresholds) for what it is not.
  */
+import { open } from "node:fs/promises";
 import { basename } from "node:path";
 
 import type {
@@ -16,6 +17,7 @@ import type {
   NativeWhisperModel,
 } from "../../bindings/addonTypes";
 import { loadAddon } from "../../bindings/loadAddon";
+import { speedUp } from "../media/speedUp";
 import { checkModelFile } from "../models/modelFile";
 import { abortError, FleetError, invalidArgument, toFleetError } from "../errors";
 import { checkDecodeOptions } from "../../bindings/checkOptions";
@@ -166,7 +168,14 @@ export class LocalWhisperEngine implements TranscriptionEngine {
     const { chunk, audio } = request;
     const sampleOffset = Math.round(chunk.start * audio.sampleRate);
     const sampleCount = Math.max(1, Math.min(audio.samples, Math.round(chunk.end * audio.sampleRate)) - sampleOffset);
-    const native: NativeChunk = { index: chunk.index, offsetMs: (sampleOffset / audio.sampleRate) * 1000, path: audio.path, sampleOffset, sampleCount };
+    const offsetMs = (sampleOffset / audio.sampleRate) * 1000;
+    // A chunk planned to be played faster goes inline, sped up; whisper's times come back ×speed.
+    const speed = chunk.speed !== undefined && chunk.speed > 1 ? chunk.speed : 1;
+    const native: NativeChunk =
+      speed > 1
+        ? { index: chunk.index, offsetMs, pcm: speedUp(await readSamples(audio.path, sampleOffset, sampleCount), speed) }
+        : { index: chunk.index, offsetMs, path: audio.path, sampleOffset, sampleCount };
+    const onTimeline = <T extends { t0Ms: number; t1Ms: number }>(x: T): T => rescaled(x, offsetMs, speed);
     const options = toNativeOptions(request.options);
     // English-only models know one language; asking them to detect it costs a whole extra encode
     // per chunk in whisper.cpp.
@@ -178,12 +187,13 @@ export class LocalWhisperEngine implements TranscriptionEngine {
         if (event.type === "chunkStart") request.onStart?.(event.workerId);
         else if (event.type === "progress") request.onProgress?.(event.percent, event.workerId);
         else if (event.type === "segments" && request.onSegments) {
-          const heard = heardSegments(event.segments, chunk.start, chunk.end, chunk.index);
+          const heard = heardSegments(event.segments.map(onTimeline), chunk.start, chunk.end, chunk.index);
           if (heard.length) request.onSegments(heard);
         }
       },
     });
-    return toChunkTranscript(result, chunk.start, chunk.end, this.model);
+    const timed = speed > 1 ? { ...result, segments: result.segments.map(onTimeline) } : result;
+    return { ...toChunkTranscript(timed, chunk.start, chunk.end, this.model), ...(speed > 1 ? { speed } : {}) };
   }
 
   async dispose(): Promise<void> {
@@ -214,6 +224,40 @@ export function toNativeOptions(options: TranscribeOptions): NativeDecodeOptions
     tokens: true,
     tokenTimestamps: true,
   };
+}
+
+/** Samples [offset, offset + count) of a raw float32 file. */
+async function readSamples(path: string, offset: number, count: number): Promise<Float32Array> {
+  const out = new Float32Array(count);
+  const file = await open(path, "r");
+  try {
+    const { bytesRead } = await file.read(new Uint8Array(out.buffer), 0, count * 4, offset * 4);
+    if (bytesRead !== count * 4)
+      throw new FleetError(
+        "AUDIO_READ_FAILED",
+        `Decoded audio ${path} ended after ${bytesRead / 4} of the ${count} samples a chunk needs at sample ${offset}.`,
+      );
+    return out;
+  } finally {
+    await file.close();
+  }
+}
+
+/**
+ * Times whisper gave for audio played `speed` times faster, starting at `offsetMs` on the file's
+ * timeline, put back on that timeline (segments, their words and tokens; -1 stays "no time").
+ */
+export function rescaled<T extends { t0Ms: number; t1Ms: number; words?: { t0Ms: number; t1Ms: number }[]; tokens?: { t0Ms: number; t1Ms: number }[] }>(
+  x: T,
+  offsetMs: number,
+  speed: number,
+): T {
+  if (speed === 1) return x;
+  const at = (t: number) => (t >= 0 ? offsetMs + (t - offsetMs) * speed : t);
+  const out: T = { ...x, t0Ms: at(x.t0Ms), t1Ms: at(x.t1Ms) };
+  if (x.words) out.words = x.words.map((w) => ({ ...w, t0Ms: at(w.t0Ms), t1Ms: at(w.t1Ms) }));
+  if (x.tokens) out.tokens = x.tokens.map((k) => ({ ...k, t0Ms: at(k.t0Ms), t1Ms: at(k.t1Ms) }));
+  return out;
 }
 
 /** Segments a running chunk just finished, on the file's timeline and clipped to the chunk's audio, as toChunkTranscript does. */

@@ -9,6 +9,12 @@
  * The shape is chosen by simulating the schedule over a few families of candidates (equal chunks;
  * a short first chunk so text appears early; longest first so the tail is made of short chunks) and
  * keeping the one with the smallest makespan, then the earliest first text, then the fewest chunks.
+ *
+ * A cut at a pause rarely falls exactly on a window boundary, and where the file fills its windows
+ * (whole minutes do) there is no room to move it: one chunk would then spill a few seconds into a
+ * whole extra window — the window whisper_full_parallel's blind cut never pays. With `maxSpeed` > 1
+ * a chunk may be played up to that much faster (media/speedUp) so it fits the windows it was given;
+ * each chunk gets just the speed-up its length needs (`speed`, absent when it needs none).
  */
 import type { PlannedChunk } from "../types";
 import { findCut, plannedChunk, speechRegions, validatePlan, type ChunkPlan, type EnergyProfile, type PlanOptions } from "./chunkPlan";
@@ -42,6 +48,8 @@ export interface WindowPlanOptions {
   overlappedCuts?: (chunks: number) => number;
   /** How far before its window boundary a cut may move to reach a pause (default 8 s). */
   searchSeconds?: number;
+  /** How much faster than recorded a chunk may be played to fit its windows (default 1: never). */
+  maxSpeed?: number;
 }
 
 export interface WindowShape {
@@ -54,16 +62,36 @@ export interface WindowShape {
   slack: number;
   /** The last chunk is the remainder that would leave workers idle: it runs alone on every core. */
   solo: boolean;
+  /** Chunks played faster to fit their windows (known once cut). */
+  spedUp?: number;
 }
 
-/** Windows whisper.cpp runs over `seconds` of audio (at most WINDOW_GRACE past the last full one is free). */
-export function windowsFor(seconds: number): number {
-  return Math.max(1, Math.ceil((seconds - WINDOW_GRACE) / WINDOW_SECONDS - 1e-9));
+/**
+ * Windows whisper.cpp runs over `seconds` of audio (at most WINDOW_GRACE past the last full one is
+ * free), when the audio may be played up to `maxSpeed` times faster.
+ */
+export function windowsFor(seconds: number, maxSpeed = 1): number {
+  return Math.max(1, Math.ceil((seconds / Math.max(1, maxSpeed) - WINDOW_GRACE) / WINDOW_SECONDS - 1e-9));
 }
 
-/** Own seconds that `total` windows hold when `overlapped` cuts each cost an overlap. */
-function capacity(chunks: number, total: number, overlapped: number, overlap: number): number {
-  return total * WINDOW_SECONDS + chunks * WINDOW_GRACE - overlapped * overlap;
+/**
+ * The speed-up a chunk of `seconds` needs to fit the fewest windows `maxSpeed` allows: 1 when it
+ * fits them as recorded, otherwise just enough (never more than `maxSpeed`).
+ */
+export function speedToFit(seconds: number, maxSpeed = 1): number {
+  const windows = windowsFor(seconds, maxSpeed);
+  if (windows >= windowsFor(seconds)) return 1;
+  const speed = seconds / (windows * WINDOW_SECONDS + WINDOW_GRACE / 2);
+  return Math.min(Math.max(1, maxSpeed), Math.max(1, Math.ceil(speed * 1e4) / 1e4));
+}
+
+/**
+ * Own seconds that `total` windows hold when `overlapped` cuts each cost an overlap — played up to
+ * `speed` times faster, but never past `maxChunkSeconds` a chunk (CHUNK_SECONDS) for the speed-up.
+ */
+function capacity(chunks: number, total: number, overlapped: number, overlap: number, speed = 1, maxChunkSeconds = Infinity): number {
+  const asRecorded = total * WINDOW_SECONDS + chunks * WINDOW_GRACE;
+  return Math.min(asRecorded * speed, Math.max(asRecorded, chunks * maxChunkSeconds)) - overlapped * overlap;
 }
 /**
  * How much faster one whisper_full call runs on `threads` threads than on one, next to workers
@@ -167,10 +195,11 @@ export function shapeCandidates(length: number, options: WindowPlanOptions): Win
   const out: WindowShape[] = [];
   for (let chunks = minChunks; chunks <= minChunks + 2 * workers + 2; chunks++) {
     const overlapped = Math.min(chunks - 1, options.overlappedCuts ? options.overlappedCuts(chunks) : chunks - 1);
+    const speed = Math.max(1, options.maxSpeed ?? 1);
     let total = 1;
-    while (capacity(chunks, total, overlapped, overlap) < length) total++;
+    while (capacity(chunks, total, overlapped, overlap, speed, options.maxChunkSeconds) < length) total++;
     for (let t = Math.max(total, chunks); t < Math.max(total, chunks) + workers; t++) {
-      const slack = capacity(chunks, t, overlapped, overlap) - length;
+      const slack = capacity(chunks, t, overlapped, overlap, speed, options.maxChunkSeconds) - length;
       for (const { windows, solo } of candidates(t, chunks, workers)) {
         if (windows.some((w) => w > maxWindows)) continue;
         out.push({ windows, slack, solo, ...simulate(windows, workers, solo, options.threads) });
@@ -190,10 +219,19 @@ const EARLY_TEXT_WORTH = 0.01;
  */
 const EARLY_TEXT_BY = 0.4;
 
-/** Smaller makespan, counting text well before half time as worth 1%; then fewer chunks; then more slack. */
+/**
+ * A chunk played faster costs this much makespan: a speed-up is for saving a window, not for early
+ * text or a tie (the words are heard a few percent faster than spoken).
+ */
+const SPEED_UP_COST = 0.01;
+
+/**
+ * Smaller makespan, counting text well before half time as worth 1% and each sped-up chunk as 1%
+ * more; then fewer chunks; then more slack.
+ */
 export function betterShape(a: WindowShape, b: WindowShape | undefined): boolean {
   if (!b) return true;
-  const score = (s: WindowShape) => s.makespan * (s.firstText <= s.makespan * EARLY_TEXT_BY ? 1 - EARLY_TEXT_WORTH : 1);
+  const score = (s: WindowShape) => s.makespan * ((s.firstText <= s.makespan * EARLY_TEXT_BY ? 1 - EARLY_TEXT_WORTH : 1) + SPEED_UP_COST * (s.spedUp ?? 0));
   if (Math.abs(score(a) - score(b)) > 1e-6) return score(a) < score(b);
   if (a.windows.length !== b.windows.length) return a.windows.length < b.windows.length;
   return a.slack > b.slack;
@@ -226,43 +264,85 @@ export interface Quiet {
   threshold: number;
 }
 
+/** The middle of the first pause of PAUSE_SECONDS or more that reaches into [from, to], clamped to it. */
+function firstPause(quiet: Quiet, from: number, to: number): number | undefined {
+  const { energy, smoothed, threshold } = quiet;
+  if (!energy || !smoothed || to <= from) return undefined;
+  const fs = energy.frameSeconds;
+  const last = Math.min(smoothed.length - 1, Math.floor(to / fs));
+  for (let i = Math.max(0, Math.floor(from / fs)); i <= last; i++) {
+    if (smoothed[i] > threshold) continue;
+    let a = i;
+    let b = i;
+    while (a > 0 && smoothed[a - 1] <= threshold) a--;
+    while (b < smoothed.length - 1 && smoothed[b + 1] <= threshold) b++;
+    if ((b - a + 1) * fs >= PAUSE_SECONDS) return Math.min(Math.max(((a + b + 1) / 2) * fs, from), to);
+    i = b;
+  }
+  return undefined;
+}
+
+export interface CutOptions {
+  overlap: number;
+  /** How far before its window boundary a cut may move to reach a pause (default 8 s). */
+  searchSeconds?: number;
+  /** How much faster a chunk may be played to fit its windows (default 1). */
+  maxSpeed?: number;
+  /** The user's upper bound on a chunk's own audio (CHUNK_SECONDS). */
+  maxChunkSeconds?: number;
+  firstIndex?: number;
+}
+
 /**
  * Cuts one stretch of the file into chunks of the given window counts. Each cut sits at the
  * longest pause in the `search` seconds before its chunk's windows are full, as far as the plan's
- * slack allows. A cut inside a pause needs no overlap (no word straddles it); a cut that finds no
- * pause sits at the boundary with the full overlap, so the stitcher can align the words around it.
+ * slack allows; failing that, at the first pause in the few seconds a speed-up (`maxSpeed`) lets
+ * the chunk hold past its windows. A cut inside a pause needs no overlap (no word straddles it); a
+ * cut that finds no pause sits at the boundary with the full overlap, so the stitcher can align the
+ * words around it. Each chunk then gets the speed-up its length needs (speedToFit).
  */
-export function cutToShape(
-  region: { start: number; end: number },
-  shape: WindowShape,
-  overlap: number,
-  quiet: Quiet,
-  searchSeconds = 8,
-  firstIndex = 0,
-): PlannedChunk[] {
+export function cutToShape(region: { start: number; end: number }, shape: WindowShape, quiet: Quiet, options: CutOptions): PlannedChunk[] {
   const { start: from, end: to } = region;
+  const { overlap, searchSeconds = 8, firstIndex = 0 } = options;
+  const speed = Math.max(1, options.maxSpeed ?? 1);
   const n = shape.windows.length;
   let slack = Math.max(0, shape.slack);
   const cuts = [from];
   const halves = [0]; // overlap either side of each cut
   for (let k = 0; k < n - 1; k++) {
     const chunkStart = cuts[k] - halves[k];
-    const full = chunkStart + shape.windows[k] * WINDOW_SECONDS + WINDOW_GRACE;
+    // Seconds a chunk of `windows` holds, sped up as far as allowed but not past CHUNK_SECONDS.
+    const held = (windows: number) => {
+      const asRecorded = windows * WINDOW_SECONDS + WINDOW_GRACE;
+      return Math.min(asRecorded * speed, Math.max(asRecorded, options.maxChunkSeconds ?? Infinity));
+    };
+    // Where this chunk's windows are full as recorded, and how far a speed-up stretches them.
+    const asRecorded = chunkStart + shape.windows[k] * WINDOW_SECONDS + WINDOW_GRACE;
+    const boundary = Math.min(asRecorded, to - 1);
+    let full = chunkStart + held(shape.windows[k]);
+    // A speed-up never takes a chunk's own audio past CHUNK_SECONDS.
+    if (speed > 1 && options.maxChunkSeconds) full = Math.min(full, Math.max(asRecorded, cuts[k] + options.maxChunkSeconds));
     // What the chunks after this one hold without overlaps, and if every one of their cuts needs it.
-    const restWindows = shape.windows.slice(k + 1).reduce((s, w) => s + w * WINDOW_SECONDS + WINDOW_GRACE, 0);
+    const restWindows = shape.windows.slice(k + 1).reduce((sum, w) => sum + held(w), 0);
     const rest = restWindows - (n - k - 2) * overlap;
     const latest = Math.min(full, to - 1);
-    const earliest = Math.max(cuts[k] + 1, latest - Math.min(searchSeconds, slack), to - rest);
-    let cut = earliest >= latest ? latest : findCut(quiet.energy, quiet.smoothed, quiet.threshold, earliest, latest, latest);
-    cut = Math.min(Math.max(cut, earliest), latest);
+    const earliest = Math.max(cuts[k] + 1, Math.min(boundary, latest) - Math.min(searchSeconds, slack), to - rest);
+    const cutIn = (a: number, b: number) => (a >= b ? b : Math.min(Math.max(findCut(quiet.energy, quiet.smoothed, quiet.threshold, a, b, b), a), b));
+    // A pause before the boundary first (no speed-up); else the first pause the speed-up reaches.
+    let cut = cutIn(earliest, Math.min(boundary, latest));
+    if (pauseAround(quiet, cut) < PAUSE_SECONDS && latest > boundary) {
+      const later = firstPause(quiet, Math.max(earliest, boundary), latest);
+      if (later !== undefined) cut = later;
+    }
     let half = 0;
     if (pauseAround(quiet, cut) < PAUSE_SECONDS && overlap > 0) {
       // Inside speech: the chunk keeps its windows and both sides hear the overlap — narrowed (to
       // no less than MIN_OVERLAP) when the full one would push the rest of the audio past its
       // windows. whisper_full_parallel cuts with no overlap at all.
-      const room = (restWindows - (to - full)) / 2;
+      cut = Math.min(cut, asRecorded);
+      const room = (restWindows - (to - asRecorded)) / 2;
       half = Math.min(overlap / 2, Math.max(MIN_OVERLAP / 2, room));
-      cut = Math.max(cuts[k] + 1, Math.min(cut, full - half));
+      cut = Math.max(cuts[k] + 1, Math.min(cut, asRecorded - half));
     }
     slack = Math.max(0, slack - (full - cut - half));
     cuts.push(cut);
@@ -273,7 +353,9 @@ export function cutToShape(
   return shape.windows.map((_, k) => {
     const before = Math.min(halves[k], cuts[k] - from);
     const after = Math.min(halves[k + 1], to - cuts[k + 1]);
-    return plannedChunk(firstIndex + k, cuts[k], cuts[k + 1], before, after);
+    const chunk = plannedChunk(firstIndex + k, cuts[k], cuts[k + 1], before, after);
+    const fit = speedToFit(chunk.end - chunk.start, speed);
+    return fit > 1 ? { ...chunk, speed: fit } : chunk;
   });
 }
 
@@ -284,7 +366,7 @@ export function cutToShape(
 export function planForWorkers(
   duration: number,
   energy: EnergyProfile | undefined,
-  options: PlanOptions & { workers: number; threads?: number },
+  options: PlanOptions & { workers: number; threads?: number; maxSpeed?: number },
 ): ChunkPlan & { makespanWindows: number } {
   validatePlan(duration, options);
   const quiet = speechRegions(duration, energy, options.skipSilenceSeconds);
@@ -296,24 +378,53 @@ export function planForWorkers(
     // assuming no cut, or every cut, needs an overlap) are cut for real and judged on the windows
     // their chunks then take.
     let best: { shape: WindowShape; pieces: PlannedChunk[] } | undefined;
+    let fallback: PlannedChunk[] | undefined;
     const seen = new Set<string>();
-    for (const assumption of energy ? [0, 1] : [1]) {
+    // Shapes cut as recorded, and (when allowed) with speed-ups: one is used only where it wins.
+    const speeds = [...new Set([1, Math.max(1, options.maxSpeed ?? 1)])];
+    for (const [assumption, maxSpeed] of (energy ? [0, 1] : [1]).flatMap((a) => speeds.map((v) => [a, v] as const))) {
       const shapes = shapeCandidates(region.end - region.start, {
         workers: options.workers,
         threads: options.threads,
         maxChunkSeconds: options.chunkSeconds,
         overlapSeconds: options.overlapSeconds,
         overlappedCuts: (n) => (n - 1) * assumption,
+        maxSpeed,
       });
       for (const shape of shapes) {
-        const key = `${shape.windows.join(",")}|${shape.slack.toFixed(3)}|${shape.solo}`;
+        const key = `${shape.windows.join(",")}|${shape.slack.toFixed(3)}|${shape.solo}|${maxSpeed}`;
         if (seen.has(key)) continue;
         seen.add(key);
-        const pieces = cutToShape(region, shape, options.overlapSeconds, { energy, ...quiet }, search, chunks.length);
-        const windows = pieces.map((c) => windowsFor(c.end - c.start));
-        const actual = { windows, slack: shape.slack, solo: shape.solo, ...simulate(windows, options.workers, shape.solo, options.threads) };
+        const pieces = cutToShape(
+          region,
+          shape,
+          { energy, ...quiet },
+          {
+            overlap: options.overlapSeconds,
+            searchSeconds: search,
+            maxSpeed,
+            maxChunkSeconds: options.chunkSeconds,
+            firstIndex: chunks.length,
+          },
+        );
+        // A cut that pushed a chunk past the windows CHUNK_SECONDS allows is not a plan (the last
+        // chunk takes whatever the cuts before it left).
+        const most = Math.max(1, Math.floor((options.chunkSeconds + options.overlapSeconds) / WINDOW_SECONDS));
+        if (
+          pieces.some((c) => c.ownEnd - c.ownStart > options.chunkSeconds + options.overlapSeconds + 1e-6 || windowsFor(c.end - c.start, c.speed ?? 1) > most)
+        ) {
+          fallback ??= pieces;
+          continue;
+        }
+        const windows = pieces.map((c) => windowsFor(c.end - c.start, maxSpeed));
+        const spedUp = pieces.filter((c) => c.speed !== undefined).length;
+        const actual = { windows, slack: shape.slack, solo: shape.solo, spedUp, ...simulate(windows, options.workers, shape.solo, options.threads) };
         if (betterShape(actual, best?.shape)) best = { shape: actual, pieces };
       }
+    }
+    if (!best && fallback) {
+      const windows = fallback.map((c) => windowsFor(c.end - c.start, c.speed ?? 1));
+      best = { shape: { windows, slack: 0, solo: false, ...simulate(windows, options.workers, false, options.threads) }, pieces: fallback };
     }
     makespanWindows += best!.shape.makespan;
     if (best!.shape.solo) best!.pieces[best!.pieces.length - 1].solo = true;

@@ -394,6 +394,7 @@ class Schedule {
       wallMs,
       threads,
       windows: transcript.windows,
+      ...(transcript.speed ? { speed: transcript.speed } : {}),
       encodeMs: transcript.timings.encodeMs,
       decoderMs: transcript.timings.decoderMs,
       cached: false,
