@@ -96,23 +96,28 @@ function capacity(chunks: number, total: number, overlapped: number, overlap: nu
 /**
  * How much faster one whisper_full call runs on `threads` threads than on one, next to workers
  * that keep the other cores busy: a prior, used until this machine has measured its layouts
- * (StatsStore). Two threads: 2.0x, as measured on the 2-core CI machine (whisper-cli -t 2 against
- * -t 1: 1.92–2.04x on 2026-11-27/28; a Fleet worker on 2 threads against each of two workers on
- * one, same audio, same run: 2.01–2.23x — the two threads of one state share its weights and
- * buffers in cache, two states each stream their own). Machines differ here: on the AMD EPYC
- * 2-vCPU machine CI ran on 2026-11-28, -t 2 against -t 1 was 1.84–1.87x, and two states on one
- * thread each ran the same 4 windows 7–12% faster than one state on two (whisper-cli -mc 0, three
- * mirrored pairs): there 2 × 1 wins per window, on the Xeon 1 × 2 did. A first job cannot know which
- * (2.0 keeps one worker, the layout with fewer seams); the jobs after it measure both and keep the
- * faster (see sizeWorkers). Beyond two, the shape of Gunther's
- * universal scalability law (serial share σ = 0.03, cross-thread traffic κ = 0.005) scaled to that
- * point: 3.6x at 4, 5.6x at 8, and no gain past about 14 — ggml's token-by-token decoder stops
- * scaling long before its encoder does. Unmeasured on bigger machines: a prior, not a figure.
+ * (StatsStore). Two threads: 1.9x. Machines disagree on which side of 2 it lies, and by how much:
+ * on the Intel Xeon 2-vCPU machine CI ran on until 2026-11-27, whisper-cli -t 2 against -t 1 was
+ * 1.92–2.04x and a Fleet worker on 2 threads against each of two workers on one, same audio, same
+ * run, 2.01–2.23x (the two threads of one state share its weights and buffers in cache); on the AMD
+ * EPYC 2-vCPU machine of 2026-11-28, -t 2 against -t 1 was 1.84–1.87x, two states on one thread
+ * each ran the same 4 windows 7–12% faster than one state on two (whisper-cli -mc 0, three mirrored
+ * pairs; 1.61–1.87x in these terms) and whisper-cli -t 2 took 10.5 s where -p 2 took 8.5 s; on the
+ * machine #12 was filed from, -p 2 beat -t 2 by 18%. Token-by-token decoding barely scales with
+ * threads (ggml synchronises them at every node of a one-token graph), so two states on one thread
+ * each are the better bet for a first job when their plans need the same windows; the jobs after it
+ * measure both and keep the faster (see sizeWorkers). Beyond two, the shape of Gunther's universal
+ * scalability law (serial share σ = 0.03, cross-thread traffic κ = 0.005) scaled to that point:
+ * 3.4x at 4, 5.3x at 8, and no gain past about 14. Unmeasured on bigger machines: a prior, not a
+ * figure.
  */
+/** The prior's figure for two threads (see threadSpeedup). */
+const TWO_THREADS = 1.9;
+
 export function threadSpeedup(threads: number): number {
   const t = Math.max(1, threads);
   const law = (n: number) => n / (1 + 0.03 * (n - 1) + 0.005 * n * (n - 1));
-  return t <= 2 ? t : (2 * law(t)) / law(2);
+  return t <= 2 ? 1 + (TWO_THREADS - 1) * (t - 1) : (TWO_THREADS * law(t)) / law(2);
 }
 
 /** How much faster one chunk runs on all `workers` × `threads` cores than on one worker's `threads`. */

@@ -173,9 +173,9 @@ export function sizeWorkers(input: SizingInput): SizingDecision {
 }
 
 /**
- * How much faster a layout with more workers must be predicted to run before it is chosen: what
- * the climber asks of a step inside a job (8%). One job's figure for a layout is good to about
- * that: on the 2-core CI machine a 2 × 1 worker's window took 3.63 s in one job and 3.77–4.29 s in
+ * How much faster a layout with more workers must be predicted to run, from figures earlier jobs
+ * measured, before it is chosen: what the climber asks of a step inside a job (8%). One job's
+ * figure for a layout is good to about that: on the 2-core CI machine a 2 × 1 worker's window took 3.63 s in one job and 3.77–4.29 s in
  * others, minutes apart, where the synthetic model's work per window is the same whatever the
  * audio — the VM's speed drifts; a 3% margin let a 6.5-minute job's optimistic 2 × 1 figure pick
  * 2 × 1 for 8.5 minutes, which then ran 1% slower than 1 × 2 had.
@@ -193,10 +193,10 @@ export const EXPLORE_MARGIN = 0.05;
  * Among the layouts that use every core with at most `most` workers, the one whose plan finishes
  * first: its makespan in one worker's windows times the seconds a window takes a worker of that
  * layout — measured by earlier jobs (pool throughput ÷ workers) or, for a layout never measured,
- * the prior `threadSpeedup` scaled to the measured ones. A layout with more workers must be
- * predicted faster by more than LAYOUT_MARGIN: fewer workers give the same text with fewer seams to
- * stitch and fewer whisper states in memory, and a closer call is inside what one job's figure can
- * tell.
+ * the prior `threadSpeedup` scaled to the measured ones. Once anything is measured, a layout with
+ * more workers must be predicted faster by more than LAYOUT_MARGIN: fewer workers give the same
+ * text with fewer seams to stitch and fewer whisper states in memory, and a closer call is inside
+ * what one job's figure can tell. On the prior alone the faster plan runs (a tie keeps fewer).
  */
 export function fastestLayout(
   most: number,
@@ -228,11 +228,13 @@ export function fastestLayout(
     priced.push({ workers: w, time });
   }
   const fastest = Math.min(...priced.map((p) => p.time));
-  const workers = Math.min(...priced.filter((p) => p.time <= fastest * (1 + LAYOUT_MARGIN)).map((p) => p.workers));
-  const basis = measured.length ? "measured on this machine" : "thread-scaling prior";
+  // The margin is for figures measured by one job each; the prior has none of their noise.
+  const margin = measured.length ? LAYOUT_MARGIN : 0;
+  const workers = Math.min(...priced.filter((p) => p.time <= fastest * (1 + margin) + 1e-9).map((p) => p.workers));
+  const basis = measured.length ? `measured on this machine; fewer workers within ${LAYOUT_MARGIN * 100}%` : "thread-scaling prior";
   return {
     workers,
-    note: `fastest plan (${basis}; fewer workers within ${LAYOUT_MARGIN * 100}%): ${parts.join(", ")} → ${workers} worker(s)`,
+    note: `fastest plan (${basis}): ${parts.join(", ")} → ${workers} worker(s)`,
     priced: new Map(priced.map((p) => [p.workers, p.time])),
   };
 }
