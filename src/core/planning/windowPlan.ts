@@ -74,6 +74,16 @@ export function windowsFor(seconds: number, maxSpeed = 1): number {
   return Math.max(1, Math.ceil((seconds / Math.max(1, maxSpeed) - WINDOW_GRACE) / WINDOW_SECONDS - 1e-9));
 }
 
+/** The most windows a chunk may have: CHUNK_SECONDS of its own audio and the overlap. */
+function windowsAllowed(maxChunkSeconds: number, overlap: number): number {
+  return Math.max(1, Math.floor((maxChunkSeconds + overlap) / WINDOW_SECONDS));
+}
+
+/** Windows a planned chunk costs: its audio at the speed it is played. */
+export function chunkWindows(chunk: { start: number; end: number; speed?: number }): number {
+  return windowsFor(chunk.end - chunk.start, chunk.speed ?? 1);
+}
+
 /**
  * The speed-up a chunk of `seconds` needs to fit the fewest windows `maxSpeed` allows: 1 when it
  * fits them as recorded, otherwise just enough (never more than `maxSpeed`).
@@ -93,6 +103,9 @@ function capacity(chunks: number, total: number, overlapped: number, overlap: nu
   const asRecorded = total * WINDOW_SECONDS + chunks * WINDOW_GRACE;
   return Math.min(asRecorded * speed, Math.max(asRecorded, chunks * maxChunkSeconds)) - overlapped * overlap;
 }
+/** The prior's figure for two threads (see threadSpeedup). */
+const TWO_THREADS = 1.9;
+
 /**
  * How much faster one whisper_full call runs on `threads` threads than on one, next to workers
  * that keep the other cores busy: a prior, used until this machine has measured its layouts
@@ -111,9 +124,6 @@ function capacity(chunks: number, total: number, overlapped: number, overlap: nu
  * 3.4x at 4, 5.3x at 8, and no gain past about 14. Unmeasured on bigger machines: a prior, not a
  * figure.
  */
-/** The prior's figure for two threads (see threadSpeedup). */
-const TWO_THREADS = 1.9;
-
 export function threadSpeedup(threads: number): number {
   const t = Math.max(1, threads);
   const law = (n: number) => n / (1 + 0.03 * (n - 1) + 0.005 * n * (n - 1));
@@ -195,7 +205,7 @@ function candidates(total: number, chunks: number, workers: number): { windows: 
 export function shapeCandidates(length: number, options: WindowPlanOptions): WindowShape[] {
   const workers = Math.max(1, Math.floor(options.workers));
   const overlap = options.overlapSeconds;
-  const maxWindows = Math.max(1, Math.floor((options.maxChunkSeconds + overlap) / WINDOW_SECONDS));
+  const maxWindows = windowsAllowed(options.maxChunkSeconds, overlap);
   const minChunks = Math.max(1, Math.ceil(length / Math.max(1, options.maxChunkSeconds)));
   const out: WindowShape[] = [];
   for (let chunks = minChunks; chunks <= minChunks + 2 * workers + 2; chunks++) {
@@ -249,6 +259,15 @@ export function shapeWindows(length: number, options: WindowPlanOptions): Window
   return best!;
 }
 
+/** First and last frame of the run of quiet frames that frame `i` (quiet) belongs to. */
+function quietRun(smoothed: Float64Array, threshold: number, i: number): [number, number] {
+  let a = i;
+  let b = i;
+  while (a > 0 && smoothed[a - 1] <= threshold) a--;
+  while (b < smoothed.length - 1 && smoothed[b + 1] <= threshold) b++;
+  return [a, b];
+}
+
 /** Length in seconds of the run of quiet frames around `t` (0 when `t` is not quiet). */
 function pauseAround(quiet: Quiet, t: number): number {
   const { energy, smoothed, threshold } = quiet;
@@ -256,10 +275,7 @@ function pauseAround(quiet: Quiet, t: number): number {
   const fs = energy.frameSeconds;
   const i = Math.min(smoothed.length - 1, Math.max(0, Math.floor(t / fs)));
   if (smoothed[i] > threshold) return 0;
-  let a = i;
-  let b = i;
-  while (a > 0 && smoothed[a - 1] <= threshold) a--;
-  while (b < smoothed.length - 1 && smoothed[b + 1] <= threshold) b++;
+  const [a, b] = quietRun(smoothed, threshold, i);
   return (b - a + 1) * fs;
 }
 
@@ -277,10 +293,7 @@ function firstPause(quiet: Quiet, from: number, to: number): number | undefined 
   const last = Math.min(smoothed.length - 1, Math.floor(to / fs));
   for (let i = Math.max(0, Math.floor(from / fs)); i <= last; i++) {
     if (smoothed[i] > threshold) continue;
-    let a = i;
-    let b = i;
-    while (a > 0 && smoothed[a - 1] <= threshold) a--;
-    while (b < smoothed.length - 1 && smoothed[b + 1] <= threshold) b++;
+    const [a, b] = quietRun(smoothed, threshold, i);
     if ((b - a + 1) * fs >= PAUSE_SECONDS) return Math.min(Math.max(((a + b + 1) / 2) * fs, from), to);
     i = b;
   }
@@ -314,19 +327,17 @@ export function cutToShape(region: { start: number; end: number }, shape: Window
   let slack = Math.max(0, shape.slack);
   const cuts = [from];
   const halves = [0]; // overlap either side of each cut
+  // Seconds a chunk of `windows` holds, sped up as far as allowed but never past CHUNK_SECONDS.
+  const held = (windows: number) => {
+    const seconds = windows * WINDOW_SECONDS + WINDOW_GRACE;
+    return Math.min(seconds * speed, Math.max(seconds, options.maxChunkSeconds ?? Infinity));
+  };
   for (let k = 0; k < n - 1; k++) {
     const chunkStart = cuts[k] - halves[k];
-    // Seconds a chunk of `windows` holds, sped up as far as allowed but not past CHUNK_SECONDS.
-    const held = (windows: number) => {
-      const asRecorded = windows * WINDOW_SECONDS + WINDOW_GRACE;
-      return Math.min(asRecorded * speed, Math.max(asRecorded, options.maxChunkSeconds ?? Infinity));
-    };
     // Where this chunk's windows are full as recorded, and how far a speed-up stretches them.
     const asRecorded = chunkStart + shape.windows[k] * WINDOW_SECONDS + WINDOW_GRACE;
     const boundary = Math.min(asRecorded, to - 1);
-    let full = chunkStart + held(shape.windows[k]);
-    // A speed-up never takes a chunk's own audio past CHUNK_SECONDS.
-    if (speed > 1 && options.maxChunkSeconds) full = Math.min(full, Math.max(asRecorded, cuts[k] + options.maxChunkSeconds));
+    const full = chunkStart + held(shape.windows[k]);
     // What the chunks after this one hold without overlaps, and if every one of their cuts needs it.
     const restWindows = shape.windows.slice(k + 1).reduce((sum, w) => sum + held(w), 0);
     const rest = restWindows - (n - k - 2) * overlap;
@@ -376,6 +387,7 @@ export function planForWorkers(
   validatePlan(duration, options);
   const quiet = speechRegions(duration, energy, options.skipSilenceSeconds);
   const search = options.searchSeconds ?? 8;
+  const most = windowsAllowed(options.chunkSeconds, options.overlapSeconds);
   const chunks: PlannedChunk[] = [];
   let makespanWindows = 0;
   for (const region of quiet.regions) {
@@ -383,7 +395,7 @@ export function planForWorkers(
     // assuming no cut, or every cut, needs an overlap) are cut for real and judged on the windows
     // their chunks then take.
     let best: { shape: WindowShape; pieces: PlannedChunk[] } | undefined;
-    let fallback: PlannedChunk[] | undefined;
+    let fallback: { windows: number[]; pieces: PlannedChunk[] } | undefined;
     const seen = new Set<string>();
     // Shapes cut as recorded, and (when allowed) with speed-ups: one is used only where it wins.
     const speeds = [...new Set([1, Math.max(1, options.maxSpeed ?? 1)])];
@@ -412,24 +424,21 @@ export function planForWorkers(
             firstIndex: chunks.length,
           },
         );
+        const windows = pieces.map(chunkWindows);
         // A cut that pushed a chunk past the windows CHUNK_SECONDS allows is not a plan (the last
         // chunk takes whatever the cuts before it left).
-        const most = Math.max(1, Math.floor((options.chunkSeconds + options.overlapSeconds) / WINDOW_SECONDS));
-        if (
-          pieces.some((c) => c.ownEnd - c.ownStart > options.chunkSeconds + options.overlapSeconds + 1e-6 || windowsFor(c.end - c.start, c.speed ?? 1) > most)
-        ) {
-          fallback ??= pieces;
+        if (windows.some((w) => w > most) || pieces.some((c) => c.ownEnd - c.ownStart > options.chunkSeconds + options.overlapSeconds + 1e-6)) {
+          fallback ??= { windows, pieces };
           continue;
         }
-        const windows = pieces.map((c) => windowsFor(c.end - c.start, maxSpeed));
         const spedUp = pieces.filter((c) => c.speed !== undefined).length;
         const actual = { windows, slack: shape.slack, solo: shape.solo, spedUp, ...simulate(windows, options.workers, shape.solo, options.threads) };
         if (betterShape(actual, best?.shape)) best = { shape: actual, pieces };
       }
     }
     if (!best && fallback) {
-      const windows = fallback.map((c) => windowsFor(c.end - c.start, c.speed ?? 1));
-      best = { shape: { windows, slack: 0, solo: false, ...simulate(windows, options.workers, false, options.threads) }, pieces: fallback };
+      const { windows, pieces } = fallback;
+      best = { shape: { windows, slack: 0, solo: false, ...simulate(windows, options.workers, false, options.threads) }, pieces };
     }
     makespanWindows += best!.shape.makespan;
     if (best!.shape.solo) best!.pieces[best!.pieces.length - 1].solo = true;
