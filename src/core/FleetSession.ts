@@ -5,25 +5,23 @@
  */
 import { availableParallelism } from "node:os";
 
-import si from "systeminformation";
-
 import { addonAvailable } from "../bindings/loadAddon";
 import type { EngineChoice, FleetConfig } from "./config";
 import type { TranscribeOptions, TranscriptionEngine } from "./engines/engine";
 import { cloudModel, CONFIRM_ABOVE_SECONDS, estimateCost, type CostEstimate } from "./cloud/cloudModels";
 import { LocalWhisperEngine } from "./engines/LocalWhisperEngine";
-import { createCloudEngine } from "./engines/OpenAIEngine";
 import { FleetError, throwIfAborted, toFleetError } from "./errors";
 import { decodeMedia, type DecodedMedia } from "./media/decode";
 import { resolveFfmpeg, type FfmpegInfo } from "./media/ffmpeg";
 import { resolveModelPath } from "./models/modelStore";
 import { DEFAULT_PLAN, planChunks, quietThreshold, speechSecondsIn } from "./planning/chunkPlan";
 import { planForWorkers, windowsFor } from "./planning/windowPlan";
+import { cpuLayouts } from "./scheduling/hillClimber";
 import type { ProgressSnapshot } from "./scheduling/progress";
 import { cacheKey, fileIdentity, ResumeCache } from "./scheduling/resumeCache";
 import { runSchedule, type ScheduleResult } from "./scheduling/scheduler";
 import { machineKey, StatsStore, statsKey, type StatsEntry } from "./scheduling/statsStore";
-import { sizeWorkers, type SizingDecision } from "./scheduling/workerSizing";
+import { sizeWorkers, threadsFor, type SizingDecision } from "./scheduling/workerSizing";
 import { stitch } from "./stitching/stitch";
 import { StitchedPrefix } from "./stitching/stitchedPrefix";
 import type { ChunkTranscript, FallbackRecord, JobMetrics, PlannedChunk, Segment, Transcript } from "./types";
@@ -52,10 +50,18 @@ export interface SessionHooks {
   decorateEngine?: (engine: TranscriptionEngine) => TranscriptionEngine;
 }
 
+/**
+ * systeminformation's memory figures. The module loads on first use (~25 ms of loading that the
+ * start of a job need not wait for), as does the cloud engine's openai package (cloudEngine).
+ */
+async function systemMemory() {
+  return (await import("systeminformation")).default.mem();
+}
+
 /** Memory is short when less than 10% (at least 512 MB) of it is still available. */
 async function memoryShortFromSystem(): Promise<boolean> {
   try {
-    const m = await si.mem();
+    const m = await systemMemory();
     return m.available < Math.max(512e6, m.total * 0.1);
   } catch {
     return false;
@@ -64,17 +70,51 @@ async function memoryShortFromSystem(): Promise<boolean> {
 
 async function availableMemoryFromSystem(): Promise<number | undefined> {
   try {
-    return (await si.mem()).available;
+    return (await systemMemory()).available;
   } catch {
     return undefined;
   }
+}
+
+/** Started while the model loads: the memory reading and the local plans (see headStart). */
+interface HeadStart {
+  memory: Promise<number | undefined>;
+  plans: LayoutPlans;
+}
+
+/** The plan of a file for a worker layout, each made once: the sizing prices several, the chosen one is cut. */
+type LayoutPlans = (workers: number, threads: number) => ReturnType<typeof planForWorkers>;
+
+function layoutPlans(media: DecodedMedia, options: ReturnType<typeof planOptionsFor>): LayoutPlans {
+  const plans = new Map<string, ReturnType<typeof planForWorkers>>();
+  return (workers, threads) => {
+    const key = `${workers}x${threads}`;
+    if (!plans.has(key)) plans.set(key, planForWorkers(media.duration, media.energy, { ...options, workers, threads }));
+    return plans.get(key)!;
+  };
+}
+
+/** How a file is cut for an engine of this kind under this config. */
+function planOptionsFor(kind: TranscriptionEngine["kind"], config: FleetConfig) {
+  const chunkSeconds = config.chunkSeconds ?? (kind === "cloud" ? DEFAULT_PLAN.cloudChunkSeconds : DEFAULT_PLAN.localChunkSeconds);
+  // Text-only cloud models (gpt-4o-transcribe) give no times to align an overlap by, so both
+  // neighbours would keep the words they shared: their chunks meet at quiet points instead
+  // (bench:quality: +3.2 WER points with a 5 s overlap, within noise of the whole file without).
+  const textOnly = kind === "cloud" && !cloudModel(config.cloud.model).timestamps;
+  return {
+    chunkSeconds,
+    overlapSeconds: textOnly ? 0 : Math.min(config.overlapSeconds, chunkSeconds / 4),
+    skipSilenceSeconds: config.skipSilenceSeconds || undefined,
+    searchSeconds: config.cutSearchSeconds,
+    maxSpeed: config.maxSpeedUp,
+  };
 }
 
 export class FleetSession {
   private local?: { key: string; engine: Promise<LocalWhisperEngine> };
   /** The local engine once its load finished (for memory figures without awaiting). */
   private loaded?: LocalWhisperEngine;
-  private cloud?: TranscriptionEngine;
+  private cloud?: Promise<TranscriptionEngine>;
   private ffmpeg?: FfmpegInfo;
   private readonly cores: number;
 
@@ -110,10 +150,19 @@ export class FleetSession {
     return this.local.engine;
   }
 
-  cloudEngine(): TranscriptionEngine {
+  async cloudEngine(): Promise<TranscriptionEngine> {
     if (!this.config.cloud.endpoints.length)
       throw new FleetError("CLOUD_NOT_CONFIGURED", "The cloud engine needs an OpenAI API key or an OpenAI-compatible base URL.");
-    return (this.cloud ??= createCloudEngine(this.config.cloud, this.ffmpegInfo().path, this.config.timeoutSeconds * 1000));
+    if (!this.cloud) {
+      const { cloud, timeoutSeconds } = this.config;
+      const ffmpeg = this.ffmpegInfo().path;
+      const created = import("./engines/OpenAIEngine").then(({ createCloudEngine }) => createCloudEngine(cloud, ffmpeg, timeoutSeconds * 1000));
+      this.cloud = created;
+      created.catch(() => {
+        if (this.cloud === created) this.cloud = undefined; // the next call tries again
+      });
+    }
+    return this.cloud;
   }
 
   private cloudConfigured(): boolean {
@@ -155,13 +204,13 @@ export class FleetSession {
     const report = (p: Partial<ProgressSnapshot>) => onProgress?.({ ...base, elapsedSeconds: (Date.now() - t0) / 1000, phase: "decoding", ...p });
     throwIfAborted(signal);
     report({ phase: "probing" });
-    const { media, engine, fallbacks } = await this.decodeWhileLoading(path, config, signal, report);
+    const { media, engine, fallbacks, early } = await this.decodeWhileLoading(path, config, signal, report);
     try {
       const mediaDecodeMs = Date.now() - t0;
       throwIfAborted(signal);
       const planStarted = Date.now();
       report({ phase: "planning" });
-      const planned = await this.planFile(path, engine, media, config, options.confirmCost);
+      const planned = await this.planFile(path, engine, media, config, options.confirmCost, early);
       const planMs = Date.now() - planStarted;
       const { schedule, firstTextMs, firstHeardMs } = await this.scheduleFile(path, engine, media, planned, config, options, t0);
       fallbacks.push(...schedule.fallbacks);
@@ -226,9 +275,14 @@ export class FleetSession {
     const onAbort = () => linked.abort();
     signal?.addEventListener("abort", onAbort, { once: true });
     let engineError: unknown;
+    let engineSettled = false;
     const enginePick = this.pickEngine(config.engine, config.model, signal, fallbacks).then(
-      (e) => e,
+      (e) => {
+        engineSettled = true;
+        return e;
+      },
       (error: unknown) => {
+        engineSettled = true;
         engineError = error;
         linked.abort();
         return undefined;
@@ -249,42 +303,53 @@ export class FleetSession {
       signal?.removeEventListener("abort", onAbort);
     }
     report({ phase: "loading" });
+    const early = engineSettled || config.engine === "cloud" ? undefined : this.headStart(media, config);
     const picked = await enginePick;
     if (!picked) {
       await media.dispose();
       throw toFleetError(engineError);
     }
     const engine = this.hooks.decorateEngine ? this.hooks.decorateEngine(picked) : picked;
-    return { media, engine, fallbacks };
+    return { media, engine, fallbacks, early };
+  }
+
+  /**
+   * What a local job can do while its model is still loading (a short file decodes first): read
+   * the available memory and make the plan of every layout the sizing may price.
+   */
+  private headStart(media: DecodedMedia, config: FleetConfig): HeadStart {
+    const memory = (this.hooks.availableMemory ?? availableMemoryFromSystem)().catch(() => undefined);
+    const plans = layoutPlans(media, planOptionsFor("local", config));
+    try {
+      for (const w of config.workers !== undefined ? [config.workers] : cpuLayouts(this.cores, 1, this.cores)) plans(w, threadsFor(this.cores, w));
+    } catch {
+      // planFile meets the same error again, where the job reports it
+    }
+    return { memory, plans };
   }
 
   /**
    * The layout is decided first and the file is cut for it, so every worker finishes together; a
    * file met before is cut as it was then, so its finished chunks are found again.
    */
-  private async planFile(path: string, engine: TranscriptionEngine, media: DecodedMedia, config: FleetConfig, confirm: TranscribeFileOptions["confirmCost"]) {
-    const chunkSeconds = config.chunkSeconds ?? (engine.kind === "cloud" ? DEFAULT_PLAN.cloudChunkSeconds : DEFAULT_PLAN.localChunkSeconds);
-    // Text-only cloud models (gpt-4o-transcribe) give no times to align an overlap by, so both
-    // neighbours would keep the words they shared: their chunks meet at quiet points instead
-    // (bench:quality: +3.2 WER points with a 5 s overlap, within noise of the whole file without).
-    const textOnly = engine.kind === "cloud" && !cloudModel(config.cloud.model).timestamps;
-    const overlapSeconds = textOnly ? 0 : Math.min(config.overlapSeconds, chunkSeconds / 4);
-    const skipSilenceSeconds = config.skipSilenceSeconds || undefined;
-    const searchSeconds = config.cutSearchSeconds;
+  private async planFile(
+    path: string,
+    engine: TranscriptionEngine,
+    media: DecodedMedia,
+    config: FleetConfig,
+    confirm: TranscribeFileOptions["confirmCost"],
+    early: HeadStart | undefined,
+  ) {
+    const planOptions = planOptionsFor(engine.kind, config);
+    const { chunkSeconds, overlapSeconds, skipSilenceSeconds, searchSeconds } = planOptions;
     // What earlier jobs measured on this machine + model, read once: the start layout, the
     // layouts not worth exploring again, and a speed for the first deadlines.
     const remembered =
       engine.kind === "local" && config.autoAdjust ? await new StatsStore(config.statsPath).get(statsKey(machineKey(), engine.model, engine.name)) : undefined;
-    const planOptions = { chunkSeconds, overlapSeconds, skipSilenceSeconds, searchSeconds, maxSpeed: config.maxSpeedUp };
     // Each layout the sizing prices is planned once; the chosen one's plan is the one cut.
-    const plans = new Map<string, ReturnType<typeof planForWorkers>>();
-    const planFor = (workers: number, threads: number) => {
-      const key = `${workers}x${threads}`;
-      if (!plans.has(key)) plans.set(key, planForWorkers(media.duration, media.energy, { ...planOptions, workers, threads }));
-      return plans.get(key)!;
-    };
+    const planFor = engine.kind === "local" && early ? early.plans : layoutPlans(media, planOptions);
     const planCost = (workers: number, threads: number) => planFor(workers, threads).makespanWindows;
-    const sizing = await this.size(engine, media.duration, chunkSeconds, config, remembered, planCost);
+    const sizing = await this.size(engine, media.duration, chunkSeconds, config, remembered, planCost, early?.memory);
     const identity = config.cache ? await fileIdentity(path) : "";
     const cache = config.cache ? new ResumeCache({ dir: config.cacheDir }) : undefined;
     const cap = cloudModel(config.cloud.model).maxSeconds;
@@ -390,7 +455,7 @@ export class FleetSession {
 
   private fallbackFor(engine: TranscriptionEngine, config: FleetConfig): (() => Promise<TranscriptionEngine>) | undefined {
     const decorate = (e: TranscriptionEngine) => (this.hooks.decorateEngine ? this.hooks.decorateEngine(e) : e);
-    if (engine.kind === "local") return this.cloudConfigured() ? async () => decorate(this.cloudEngine()) : undefined;
+    if (engine.kind === "local") return this.cloudConfigured() ? async () => decorate(await this.cloudEngine()) : undefined;
     if (config.engine === "cloud" && !addonAvailable()) return undefined;
     try {
       resolveModelPath(config.model, config.modelsDir);
@@ -408,6 +473,7 @@ export class FleetSession {
     config: FleetConfig,
     remembered: StatsEntry | undefined,
     planCost: (workers: number, threads: number) => number,
+    memory: Promise<number | undefined> | undefined,
   ): Promise<SizingDecision & { backend: "cpu" | "gpu" }> {
     const local = engine.kind === "local" && this.local ? await this.local.engine : undefined;
     const backend = local?.usesGpu() ? "gpu" : "cpu";
@@ -441,7 +507,7 @@ export class FleetSession {
         backend,
         ...sizeWorkers({ chunks, windows, minWorkers: config.minWorkers, maxWorkers: config.maxWorkers, engine: "local", cores: this.cores, planCost }),
       };
-    const memory = local.memory();
+    const figures = local.memory();
     return {
       backend,
       ...sizeWorkers({
@@ -452,9 +518,9 @@ export class FleetSession {
         engine: "local",
         backend,
         cores: this.cores,
-        availableBytes: await (this.hooks.availableMemory ?? availableMemoryFromSystem)(),
-        weightsBytes: memory.weightsBytes,
-        stateBytes: memory.stateBytes,
+        availableBytes: await (memory ?? (this.hooks.availableMemory ?? availableMemoryFromSystem)()),
+        weightsBytes: figures.weightsBytes,
+        stateBytes: figures.stateBytes,
         remembered: remembered?.workers,
         known: remembered?.layouts,
         planCost,
@@ -479,8 +545,9 @@ export class FleetSession {
     this.local = undefined;
     this.loaded = undefined;
     if (local) await (await local.engine.catch(() => undefined))?.dispose();
-    if (this.cloud) await this.cloud.dispose();
+    const cloud = this.cloud;
     this.cloud = undefined;
+    if (cloud) await (await cloud.catch(() => undefined))?.dispose();
   }
 }
 
