@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "NativeLog.h"
+#include "SpeedUp.h"
 #include "whisper.h"
 
 namespace wf {
@@ -152,6 +153,11 @@ std::unique_ptr<ChunkResult> ChunkRunner::run(whisper_state*& state, Failure& fa
   if (!chunk_.path.empty()) {
     if (!readSamples(chunk_, fromFile, failure)) return nullptr;
     samples = &fromFile;
+  }
+  std::vector<float> spedUp;
+  if (chunk_.speed > 1) {
+    spedUp = speedUp(samples->data(), samples->size(), chunk_.speed);
+    samples = &spedUp;
   }
   for (size_t i = 0; i < samples->size(); i++) {
     if (!std::isfinite((*samples)[i])) {

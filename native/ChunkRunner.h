@@ -1,5 +1,5 @@
 // Runs one planned chunk on one worker's whisper_state: reads its samples (inline or from the
-// decoded file), builds whisper_full_params from the job's options (fullParamsFor), runs
+// decoded file), plays them faster when the plan says so (SpeedUp.h), builds whisper_full_params from the job's options (fullParamsFor), runs
 // whisper.cpp with the abort, progress and timing callbacks, and turns the state's segments,
 // tokens and words into a ChunkResult (collectResult). Mechanism only: what to run and how is
 // decided in TypeScript; the options arrive validated by TranscribeJob's conversions.

@@ -22,6 +22,7 @@ struct ChunkSpec {
   std::string path;        // raw little-endian float32 file, read by the worker when it runs
   int64_t sampleOffset = 0;
   int64_t sampleCount = 0;
+  double speed = 1;  // played this much faster (SpeedUp.h) on the worker, before whisper hears it
 };
 
 struct DecodeOptions {

@@ -1,7 +1,12 @@
 // Module entry: the one native export surface, described for TypeScript in src/bindings/addonTypes.ts.
 #include <napi.h>
 
+#include <algorithm>
+#include <cmath>
+
+#include "NativeError.h"
 #include "NativeLog.h"
+#include "SpeedUp.h"
 #include "WhisperModel.h"
 #include "ggml-backend.h"
 #include "whisper.h"
@@ -35,10 +40,26 @@ Napi::Value SystemInfo(const Napi::CallbackInfo& info) {
   return o;
 }
 
+// The resampler a worker plays a sped-up chunk through (SpeedUp.h), here on the calling thread:
+// what its fidelity is tested through. A job never needs it from JavaScript (chunks carry `speed`).
+Napi::Value SpeedUpSamples(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!info[0].IsTypedArray() || info[0].As<Napi::TypedArray>().TypedArrayType() != napi_float32_array)
+    wf::throwInvalid(env, "a Float32Array of 16 kHz mono samples", "samples", info[0]);
+  double speed = info[1].IsNumber() ? info[1].As<Napi::Number>().DoubleValue() : NAN;
+  if (!std::isfinite(speed) || speed < 1 || speed > 2) wf::throwInvalid(env, "a number between 1 and 2", "speed", info[1]);
+  Napi::Float32Array in = info[0].As<Napi::Float32Array>();
+  std::vector<float> out = wf::speedUp(in.Data(), in.ElementLength(), speed);
+  Napi::Float32Array result = Napi::Float32Array::New(env, out.size());
+  std::copy(out.begin(), out.end(), result.Data());
+  return result;
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   wf::installLogRouter();
   exports.Set("WhisperModel", wf::WhisperModel::Define(env));
   exports.Set("systemInfo", Napi::Function::New(env, SystemInfo, "systemInfo"));
+  exports.Set("speedUp", Napi::Function::New(env, SpeedUpSamples, "speedUp"));
   exports.Set("napiVersion", Napi::Number::New(env, NAPI_VERSION));
   return exports;
 }

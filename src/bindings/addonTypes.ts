@@ -32,8 +32,14 @@ export interface NativeMemory {
   totalBytes: number;
 }
 
-export type NativeChunk =
-  { index: number; offsetMs: number; pcm: Float32Array } | { index: number; offsetMs: number; path: string; sampleOffset: number; sampleCount: number };
+/**
+ * A chunk's samples, inline or read by its worker from the decoded file; `speed` (1–2, default 1):
+ * the worker plays them that much faster before whisper hears them (native/SpeedUp.h), times
+ * coming back on the played audio's clock.
+ */
+export type NativeChunk = { index: number; offsetMs: number; speed?: number } & (
+  { pcm: Float32Array } | { path: string; sampleOffset: number; sampleCount: number }
+);
 
 export interface NativeDecodeOptions {
   threads?: number;
@@ -135,5 +141,7 @@ export interface NativeSystemInfo {
 export interface NativeAddon {
   WhisperModel: new (path: string, options?: NativeModelOptions) => NativeWhisperModel;
   systemInfo(): NativeSystemInfo;
+  /** The resampler a worker plays a sped-up chunk through, on this thread (tests and tools). */
+  speedUp(samples: Float32Array, speed: number): Float32Array;
   napiVersion: number;
 }

@@ -3,7 +3,6 @@
  * Validation and policy live here; the addon runs what it is given, filling in whisper.cpp's own
  * defaults (temperature steps, thresholds) for what it is not.
  */
-import { open } from "node:fs/promises";
 import { basename } from "node:path";
 
 import type {
@@ -17,7 +16,6 @@ import type {
   NativeWhisperModel,
 } from "../../bindings/addonTypes";
 import { loadAddon } from "../../bindings/loadAddon";
-import { speedUp } from "../media/speedUp";
 import { checkModelFile } from "../models/modelFile";
 import { abortError, FleetError, invalidArgument, toFleetError } from "../errors";
 import { checkDecodeOptions } from "../../bindings/checkOptions";
@@ -169,12 +167,10 @@ export class LocalWhisperEngine implements TranscriptionEngine {
     const sampleOffset = Math.round(chunk.start * audio.sampleRate);
     const sampleCount = Math.max(1, Math.min(audio.samples, Math.round(chunk.end * audio.sampleRate)) - sampleOffset);
     const offsetMs = (sampleOffset / audio.sampleRate) * 1000;
-    // A chunk planned to be played faster goes inline, sped up; whisper's times come back ×speed.
+    // A chunk planned to be played faster is sped up by its worker as it reads it (off the event
+    // loop); whisper's times come back on the faster clock and are mapped back ×speed.
     const speed = chunk.speed !== undefined && chunk.speed > 1 ? chunk.speed : 1;
-    const native: NativeChunk =
-      speed > 1
-        ? { index: chunk.index, offsetMs, pcm: speedUp(await readSamples(audio.path, sampleOffset, sampleCount), speed) }
-        : { index: chunk.index, offsetMs, path: audio.path, sampleOffset, sampleCount };
+    const native: NativeChunk = { index: chunk.index, offsetMs, path: audio.path, sampleOffset, sampleCount, ...(speed > 1 ? { speed } : {}) };
     const onTimeline = <T extends { t0Ms: number; t1Ms: number }>(x: T): T => rescaled(x, offsetMs, speed);
     const options = toNativeOptions(request.options);
     // English-only models know one language; asking them to detect it costs a whole extra encode
@@ -224,23 +220,6 @@ export function toNativeOptions(options: TranscribeOptions): NativeDecodeOptions
     tokens: true,
     tokenTimestamps: true,
   };
-}
-
-/** Samples [offset, offset + count) of a raw float32 file. */
-async function readSamples(path: string, offset: number, count: number): Promise<Float32Array> {
-  const out = new Float32Array(count);
-  const file = await open(path, "r");
-  try {
-    const { bytesRead } = await file.read(new Uint8Array(out.buffer), 0, count * 4, offset * 4);
-    if (bytesRead !== count * 4)
-      throw new FleetError(
-        "AUDIO_READ_FAILED",
-        `Decoded audio ${path} ended after ${bytesRead / 4} of the ${count} samples a chunk needs at sample ${offset}.`,
-      );
-    return out;
-  } finally {
-    await file.close();
-  }
 }
 
 /**

@@ -13,7 +13,7 @@
  * A cut at a pause rarely falls exactly on a window boundary, and where the file fills its windows
  * (whole minutes do) there is no room to move it: one chunk would then spill a few seconds into a
  * whole extra window — the window whisper_full_parallel's blind cut never pays. With `maxSpeed` > 1
- * a chunk may be played up to that much faster (media/speedUp) so it fits the windows it was given;
+ * a chunk may be played up to that much faster (native/SpeedUp.h, on its worker) so it fits the windows it was given;
  * each chunk gets just the speed-up its length needs (`speed`, absent when it needs none).
  */
 import type { PlannedChunk } from "../types";
