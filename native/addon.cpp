@@ -13,6 +13,11 @@
 
 namespace {
 
+// What TypeScript may rely on (src/bindings/loadAddon.ts ADDON_INTERFACE refuses any other): bumped
+// whenever it starts to need what older builds lack, so a stale build fails to load with a reason
+// instead of ignoring a field. 2: chunks carry `speed`, played by their worker (SpeedUp.h).
+constexpr int kInterfaceVersion = 2;
+
 Napi::Value SystemInfo(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Napi::Object o = Napi::Object::New(env);
@@ -61,6 +66,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("systemInfo", Napi::Function::New(env, SystemInfo, "systemInfo"));
   exports.Set("speedUp", Napi::Function::New(env, SpeedUpSamples, "speedUp"));
   exports.Set("napiVersion", Napi::Number::New(env, NAPI_VERSION));
+  exports.Set("interfaceVersion", Napi::Number::New(env, kInterfaceVersion));
   return exports;
 }
 

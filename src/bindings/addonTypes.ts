@@ -144,4 +144,6 @@ export interface NativeAddon {
   /** The resampler a worker plays a sped-up chunk through, on this thread (tests and tools). */
   speedUp(samples: Float32Array, speed: number): Float32Array;
   napiVersion: number;
+  /** What this build offers TypeScript (native/addon.cpp kInterfaceVersion); absent before 2. */
+  interfaceVersion?: number;
 }

@@ -13,6 +13,19 @@ import { installedComponent } from "../core/runtime/components";
 import type { NativeAddon } from "./addonTypes";
 
 const ADDON_FILE = "whisper_fleet.node";
+
+/**
+ * The addon interface this code needs (native/addon.cpp kInterfaceVersion): a build from older
+ * source would silently ignore what it does not know (2: a chunk's `speed`).
+ */
+export const ADDON_INTERFACE = 2;
+
+/** Why a loaded addon cannot serve this code, or undefined when it can. */
+export function interfaceMismatch(addon: Pick<NativeAddon, "interfaceVersion">): string | undefined {
+  const version = addon.interfaceVersion ?? 1;
+  if (version === ADDON_INTERFACE) return undefined;
+  return `it speaks addon interface ${version} where this version of Whisper Fleet needs ${ADDON_INTERFACE}: ${version < ADDON_INTERFACE ? "a build from older source" : "a build from newer source"}; rebuild it with \`npm run build:native\``;
+}
 let cached: NativeAddon | undefined;
 
 /**
@@ -59,7 +72,13 @@ export function loadAddon(): NativeAddon {
   const failures: string[] = [];
   for (const candidate of present) {
     try {
-      cached = requireNative(candidate) as NativeAddon;
+      const addon = requireNative(candidate) as NativeAddon;
+      const mismatch = interfaceMismatch(addon);
+      if (mismatch) {
+        failures.push(`  - ${candidate}: ${mismatch}`);
+        continue;
+      }
+      cached = addon;
       return cached;
     } catch (error) {
       failures.push(`  - ${candidate}: ${(error as Error).message.split("\n")[0]}`);

@@ -8,7 +8,7 @@ import { join } from "node:path";
 
 import { afterEach, describe, expect, it } from "vitest";
 
-import { addonCandidates, loadAddon } from "../../src/bindings/loadAddon";
+import { ADDON_INTERFACE, addonCandidates, interfaceMismatch, loadAddon } from "../../src/bindings/loadAddon";
 
 describe("addon loader", () => {
   afterEach(() => {
@@ -25,5 +25,15 @@ describe("addon loader", () => {
     const addon = loadAddon();
     expect(addon.napiVersion).toBeGreaterThanOrEqual(8);
     expect(typeof addon.WhisperModel).toBe("function");
+  });
+
+  it("takes only a build that speaks this code's addon interface", () => {
+    expect(loadAddon().interfaceVersion).toBe(ADDON_INTERFACE);
+    expect(interfaceMismatch(loadAddon())).toBeUndefined();
+    // A build from before the interface was versioned would ignore a chunk's `speed`.
+    expect(interfaceMismatch({})).toMatch(
+      /interface 1 where this version of Whisper Fleet needs 2: a build from older source; rebuild it with `npm run build:native`/,
+    );
+    expect(interfaceMismatch({ interfaceVersion: ADDON_INTERFACE + 1 })).toMatch(/a build from newer source/);
   });
 });
