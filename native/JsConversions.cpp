@@ -6,6 +6,7 @@
 #include <cmath>
 #include <sstream>
 
+#include "SpeedUp.h"
 #include "whisper.h"
 
 namespace wf {
@@ -78,8 +79,7 @@ std::vector<ChunkSpec> chunksFromJs(Napi::Env env, const Napi::Value& value) {
     ChunkSpec chunk;
     chunk.index = static_cast<int>(optNumber(env, o, "index", name, i, 0, 1e9, true));
     chunk.offsetMs = optNumber(env, o, "offsetMs", name, 0, 0, 1e12, false);
-    // A type bound (a resampler that only shortens, by less than half), not the planner's limit.
-    chunk.speed = optNumber(env, o, "speed", name, 1, 1, 2, false);
+    chunk.speed = optNumber(env, o, "speed", name, 1, 1, kMaxSpeedUp, false);
     Napi::Value pcm = field(o, "pcm");
     if (isSet(pcm)) {
       if (!pcm.IsTypedArray() || pcm.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array)

@@ -17,10 +17,14 @@
 
 namespace wf {
 
+// The most speedUp accepts: a type bound (a resampler that only shortens, by less than half), not
+// the planner's limit (WHISPER_FLEET_MAX_SPEEDUP, a few percent).
+constexpr double kMaxSpeedUp = 2;
+
 // Samples `samples` becomes when played `speed` times faster (at least one).
 int64_t spedUpLength(int64_t samples, double speed);
 
-// `n` samples played `speed` (≥ 1, finite) times faster; a copy when speed is 1.
+// `n` samples played `speed` (1..kMaxSpeedUp) times faster; a copy when speed is 1.
 std::vector<float> speedUp(const float* samples, size_t n, double speed);
 
 }  // namespace wf

@@ -52,7 +52,8 @@ Napi::Value SpeedUpSamples(const Napi::CallbackInfo& info) {
   if (!info[0].IsTypedArray() || info[0].As<Napi::TypedArray>().TypedArrayType() != napi_float32_array)
     wf::throwInvalid(env, "a Float32Array of 16 kHz mono samples", "samples", info[0]);
   double speed = info[1].IsNumber() ? info[1].As<Napi::Number>().DoubleValue() : NAN;
-  if (!std::isfinite(speed) || speed < 1 || speed > 2) wf::throwInvalid(env, "a number between 1 and 2", "speed", info[1]);
+  if (!std::isfinite(speed) || speed < 1 || speed > wf::kMaxSpeedUp)
+    wf::throwInvalid(env, "a number between 1 and " + std::to_string(static_cast<int>(wf::kMaxSpeedUp)), "speed", info[1]);
   Napi::Float32Array in = info[0].As<Napi::Float32Array>();
   std::vector<float> out = wf::speedUp(in.Data(), in.ElementLength(), speed);
   Napi::Float32Array result = Napi::Float32Array::New(env, out.size());

@@ -318,7 +318,7 @@ export class FleetSession {
    * the available memory and make the plan of every layout the sizing may price.
    */
   private headStart(media: DecodedMedia, config: FleetConfig): HeadStart {
-    const memory = (this.hooks.availableMemory ?? availableMemoryFromSystem)().catch(() => undefined);
+    const memory = this.availableMemory().catch(() => undefined);
     const plans = layoutPlans(media, planOptionsFor("local", config));
     try {
       for (const w of config.workers !== undefined ? [config.workers] : cpuLayouts(this.cores, 1, this.cores)) plans(w, threadsFor(this.cores, w));
@@ -518,7 +518,7 @@ export class FleetSession {
         engine: "local",
         backend,
         cores: this.cores,
-        availableBytes: await (memory ?? (this.hooks.availableMemory ?? availableMemoryFromSystem)()),
+        availableBytes: await (memory ?? this.availableMemory()),
         weightsBytes: figures.weightsBytes,
         stateBytes: figures.stateBytes,
         remembered: remembered?.workers,
@@ -526,6 +526,11 @@ export class FleetSession {
         planCost,
       }),
     };
+  }
+
+  /** Bytes of memory available now (the test hook, or systeminformation). */
+  private availableMemory(): Promise<number | undefined> {
+    return (this.hooks.availableMemory ?? availableMemoryFromSystem)();
   }
 
   /** What the loaded local model holds now (the addon's figures), without loading one. */

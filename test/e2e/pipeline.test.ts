@@ -12,7 +12,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/core/config";
 import type { ChunkRequest, TranscriptionEngine } from "../../src/core/engines/engine";
 import { FleetSession } from "../../src/core/FleetSession";
-import { windowsFor } from "../../src/core/planning/windowPlan";
+import { chunkWindows } from "../../src/core/planning/windowPlan";
 import type { Segment, Transcript } from "../../src/core/types";
 import { makeMedia } from "../support/audio";
 import { lj001, model } from "../support/paths";
@@ -106,7 +106,7 @@ describe("pipeline on real speech", () => {
     for (const c of t.metrics!.chunks) expect(c.end - c.start).toBeLessThanOrEqual(300 + 5 + 1e-6);
     // Each chunk cost whisper.cpp exactly the windows the plan counted for it (no padding window),
     // a chunk played faster to fit its windows (WHISPER_FLEET_MAX_SPEEDUP) included.
-    expect(t.metrics!.chunks.map((c) => c.windows)).toEqual(t.metrics!.chunks.map((c) => windowsFor(c.end - c.start, c.speed ?? 1)));
+    expect(t.metrics!.chunks.map((c) => c.windows)).toEqual(t.metrics!.chunks.map(chunkWindows));
     for (const c of t.metrics!.chunks) if (c.speed !== undefined) expect(c.speed).toBeLessThanOrEqual(1.03);
     const busy = Object.values(t.metrics!.workerBusy);
     expect(busy.length).toBe(t.metrics!.workers.initial);

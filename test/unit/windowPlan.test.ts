@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 
-import { planForWorkers, shapeWindows, simulate, soloSpeedup, speedToFit, windowsFor, WINDOW_SECONDS } from "../../src/core/planning/windowPlan";
+import { chunkWindows, planForWorkers, shapeWindows, simulate, soloSpeedup, speedToFit, windowsFor, WINDOW_SECONDS } from "../../src/core/planning/windowPlan";
 import { expectTiling } from "../support/planAssertions";
 
 const FRAME = 0.02;
@@ -139,8 +139,6 @@ describe("window plan", () => {
   });
 
   describe("speed-up to fit (WHISPER_FLEET_MAX_SPEEDUP)", () => {
-    const fast = (c: { end: number; start: number; speed?: number }) => windowsFor(c.end - c.start, c.speed ?? 1);
-
     it("counts the windows of audio played faster, and the least speed-up that saves one", () => {
       expect(windowsFor(61.5)).toBe(3);
       expect(windowsFor(61.5, 1.03)).toBe(2);
@@ -161,7 +159,7 @@ describe("window plan", () => {
       const asRecorded = planForWorkers(120, energy, options);
       const spedUp = planForWorkers(120, energy, { ...options, maxSpeed: 1.03 });
       expect(asRecorded.makespanWindows).toBeGreaterThan(2.5);
-      expect(spedUp.chunks.map(fast)).toEqual([2, 2]);
+      expect(spedUp.chunks.map(chunkWindows)).toEqual([2, 2]);
       expect(spedUp.makespanWindows).toBeLessThan(2.1);
       const [a, b] = spedUp.chunks;
       expect(a.ownEnd).toBeGreaterThanOrEqual(61);
@@ -184,7 +182,7 @@ describe("window plan", () => {
           const options = { chunkSeconds: 300, overlapSeconds: 5, workers, threads: 2 / workers };
           const asRecorded = planForWorkers(duration, energy, options);
           const spedUp = planForWorkers(duration, energy, { ...options, maxSpeed: 1.03 });
-          const total = (p: typeof spedUp) => p.chunks.map(fast).reduce((x, y) => x + y);
+          const total = (p: typeof spedUp) => p.chunks.map(chunkWindows).reduce((x, y) => x + y);
           expect(total(asRecorded)).toBeGreaterThan(windowsFor(duration));
           expect(total(spedUp)).toBe(windowsFor(duration));
           expect(spedUp.makespanWindows).toBeLessThan(asRecorded.makespanWindows);

@@ -110,8 +110,10 @@ function invalid(path: string, detail: string): FleetError {
   });
 }
 
-function within(path: string, name: string, value: number, min: number, max: number): void {
-  if (!Number.isInteger(value) || value < min || value > max) throw invalid(path, `${name} is ${value}, outside ${min}..${max}`);
+/** `name` may be a function: the vocabulary walk names each of 50,000 entries only if it fails. */
+function within(path: string, name: string | (() => string), value: number, min: number, max: number): void {
+  if (!Number.isInteger(value) || value < min || value > max)
+    throw invalid(path, `${typeof name === "function" ? name() : name} is ${value}, outside ${min}..${max}`);
 }
 
 export async function checkModelFile(path: string): Promise<ModelCheck> {
@@ -186,7 +188,7 @@ async function skipFiltersAndVocabulary(r: Reader, path: string): Promise<number
   at += 4;
   for (let i = 0; i < nVocab; i++) {
     const len = r.bufferedInt32(at) ?? (await r.int32s(at, 1, `vocabulary entry ${i}`))[0];
-    if (!(len >= 0 && len <= 1024)) within(path, `the length of vocabulary entry ${i}`, len, 0, 1024); // names it only when it fails
+    within(path, () => `the length of vocabulary entry ${i}`, len, 0, 1024);
     at += 4 + len;
   }
   if (at > r.size) throw invalid(path, `the vocabulary ends at byte ${fmt(at)} but the file has ${fmt(r.size)} bytes`);

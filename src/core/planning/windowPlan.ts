@@ -13,8 +13,9 @@
  * A cut at a pause rarely falls exactly on a window boundary, and where the file fills its windows
  * (whole minutes do) there is no room to move it: one chunk would then spill a few seconds into a
  * whole extra window — the window whisper_full_parallel's blind cut never pays. With `maxSpeed` > 1
- * a chunk may be played up to that much faster (native/SpeedUp.h, on its worker) so it fits the windows it was given;
- * each chunk gets just the speed-up its length needs (`speed`, absent when it needs none).
+ * a chunk may be played up to that much faster (native/SpeedUp.h, on its worker) so it fits the
+ * windows it was given; each chunk gets just the speed-up its length needs (`speed`, absent when it
+ * needs none).
  */
 import type { PlannedChunk } from "../types";
 import { findCut, plannedChunk, speechRegions, validatePlan, type ChunkPlan, type EnergyProfile, type PlanOptions } from "./chunkPlan";
@@ -96,12 +97,19 @@ export function speedToFit(seconds: number, maxSpeed = 1): number {
 }
 
 /**
+ * Seconds of audio that windows holding `asRecorded` seconds take when played up to `speed` times
+ * faster — but a speed-up never takes them past `cap` (CHUNK_SECONDS, per chunk).
+ */
+function stretched(asRecorded: number, speed: number, cap: number): number {
+  return Math.min(asRecorded * speed, Math.max(asRecorded, cap));
+}
+
+/**
  * Own seconds that `total` windows hold when `overlapped` cuts each cost an overlap — played up to
  * `speed` times faster, but never past `maxChunkSeconds` a chunk (CHUNK_SECONDS) for the speed-up.
  */
 function capacity(chunks: number, total: number, overlapped: number, overlap: number, speed = 1, maxChunkSeconds = Infinity): number {
-  const asRecorded = total * WINDOW_SECONDS + chunks * WINDOW_GRACE;
-  return Math.min(asRecorded * speed, Math.max(asRecorded, chunks * maxChunkSeconds)) - overlapped * overlap;
+  return stretched(total * WINDOW_SECONDS + chunks * WINDOW_GRACE, speed, chunks * maxChunkSeconds) - overlapped * overlap;
 }
 /** The prior's figure for two threads (see threadSpeedup). */
 const TWO_THREADS = 1.9;
@@ -207,10 +215,10 @@ export function shapeCandidates(length: number, options: WindowPlanOptions): Win
   const overlap = options.overlapSeconds;
   const maxWindows = windowsAllowed(options.maxChunkSeconds, overlap);
   const minChunks = Math.max(1, Math.ceil(length / Math.max(1, options.maxChunkSeconds)));
+  const speed = Math.max(1, options.maxSpeed ?? 1);
   const out: WindowShape[] = [];
   for (let chunks = minChunks; chunks <= minChunks + 2 * workers + 2; chunks++) {
     const overlapped = Math.min(chunks - 1, options.overlappedCuts ? options.overlappedCuts(chunks) : chunks - 1);
-    const speed = Math.max(1, options.maxSpeed ?? 1);
     let total = 1;
     while (capacity(chunks, total, overlapped, overlap, speed, options.maxChunkSeconds) < length) total++;
     for (let t = Math.max(total, chunks); t < Math.max(total, chunks) + workers; t++) {
@@ -328,10 +336,7 @@ export function cutToShape(region: { start: number; end: number }, shape: Window
   const cuts = [from];
   const halves = [0]; // overlap either side of each cut
   // Seconds a chunk of `windows` holds, sped up as far as allowed but never past CHUNK_SECONDS.
-  const held = (windows: number) => {
-    const seconds = windows * WINDOW_SECONDS + WINDOW_GRACE;
-    return Math.min(seconds * speed, Math.max(seconds, options.maxChunkSeconds ?? Infinity));
-  };
+  const held = (windows: number) => stretched(windows * WINDOW_SECONDS + WINDOW_GRACE, speed, options.maxChunkSeconds ?? Infinity);
   for (let k = 0; k < n - 1; k++) {
     const chunkStart = cuts[k] - halves[k];
     // Where this chunk's windows are full as recorded, and how far a speed-up stretches them.
