@@ -20,7 +20,7 @@ import { cpuLayouts } from "./scheduling/hillClimber";
 import type { ProgressSnapshot } from "./scheduling/progress";
 import { cacheKey, fileIdentity, ResumeCache } from "./scheduling/resumeCache";
 import { runSchedule, type ScheduleResult } from "./scheduling/scheduler";
-import { machineKey, StatsStore, statsKey, type StatsEntry } from "./scheduling/statsStore";
+import { freshLayouts, machineKey, StatsStore, staleLayouts, statsKey, type StatsEntry } from "./scheduling/statsStore";
 import { sizeWorkers, threadsFor, type SizingDecision } from "./scheduling/workerSizing";
 import { stitch } from "./stitching/stitch";
 import { StitchedPrefix } from "./stitching/stitchedPrefix";
@@ -416,7 +416,8 @@ export class FleetSession {
       cores: this.cores,
       backend: sizing.backend,
       autoAdjust: config.autoAdjust && config.workers === undefined,
-      knownThroughput: remembered?.layouts,
+      // A stale figure does not keep the climber from measuring its layout again.
+      knownThroughput: freshLayouts(remembered),
       rememberedSpeed: remembered?.speed,
       timeoutMs: config.timeoutSeconds * 1000,
       maxAttempts: config.attempts,
@@ -523,6 +524,7 @@ export class FleetSession {
         stateBytes: figures.stateBytes,
         remembered: remembered?.workers,
         known: remembered?.layouts,
+        stale: staleLayouts(remembered),
         planCost,
       }),
     };

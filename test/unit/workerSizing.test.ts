@@ -147,6 +147,40 @@ describe("worker sizing", () => {
     expect(shortAfterFirst.steps.at(-1)!.note).toMatch(/2 worker\(s\) never measured, but predicted 21% slower/);
   });
 
+  it("measures a layout again when its figure is stale and this file makes it a close call", () => {
+    // 2 minutes on 2 cores: 4 windows, 2 a worker on 2 × 1. The figures are from the AMD machine,
+    // where one job on a busy moment put 2 × 1 at 16.5 s of windows per second (it runs ~20.5):
+    // 2 × 60 / 16.5 = 7.3 s predicted against 4 × 30 / 18 = 6.7 s for 1 × 2.
+    const size = (known: Record<number, number>, stale?: number[], remembered = 1) =>
+      sizeWorkers({
+        chunks: 1,
+        windows: 4,
+        minWorkers: 1,
+        maxWorkers: 10,
+        engine: "local",
+        backend: "cpu",
+        cores: 2,
+        known,
+        stale,
+        remembered,
+        planCost: (w) => ({ 1: 4, 2: 2 })[w]!,
+      });
+    // Measured lately: trusted, 1 × 2 runs (job after job, before figures could go stale).
+    expect(size({ 1: 18, 2: 16.5 }).workers).toBe(1);
+    expect(size({ 1: 18, 2: 16.5 }, []).workers).toBe(1);
+    // Stale, and predicted 9% slower: inside RECHECK_MARGIN, so this job measures it again.
+    const again = size({ 1: 18, 2: 16.5 }, [2]);
+    expect(again).toMatchObject({ workers: 2, threadsPerWorker: 1 });
+    expect(again.steps.at(-1)).toMatchObject({ rule: "recheck", value: 2 });
+    expect(again.steps.at(-1)!.note).toMatch(/2 worker\(s\) not measured lately .* predicted 9% slower on this file/);
+    // Stale but predicted 27% slower (2 × 60 / 14 = 8.6 s): not spent on this file.
+    expect(size({ 1: 18, 2: 14 }, [2]).workers).toBe(1);
+    // The chosen layout being stale changes nothing; nor does a stale loser predicted 14% slower
+    // (1 × 2 at 18 against 2 × 1 at 20.5: the steady state of that machine).
+    expect(size({ 1: 18, 2: 16.5 }, [1]).workers).toBe(1);
+    expect(size({ 1: 18, 2: 20.5 }, [1], 2).workers).toBe(2);
+  });
+
   it("learns the layout across jobs: a neighbour of the best known layout that no job measured is tried once, then the best is kept", () => {
     const job = (remembered?: number, known?: Record<number, number>, cores = 2) =>
       sizeWorkers({ chunks: 2, windows: 14, minWorkers: 1, maxWorkers: 10, engine: "local", backend: "cpu", cores, remembered, known });

@@ -17,6 +17,14 @@ export interface StatsEntry {
    * layout the next job starts at, and a machine that changes is still followed).
    */
   layouts?: Record<string, number>;
+  /** Jobs remembered for this machine + model + engine. */
+  jobs?: number;
+  /**
+   * Per worker count, the job (`jobs` then) that last measured it. A figure no job measured in the
+   * last RECHECK_JOBS is stale: the sizing measures it again when a file's plan makes it a close
+   * call, and that measurement replaces it instead of being averaged in.
+   */
+  measuredAt?: Record<string, number>;
   /** One worker's speed (audio s per wall s) at `threads`. */
   speed?: { threads: number; speed: number };
   updatedAt: string;
@@ -30,6 +38,35 @@ interface StatsFile {
 export interface JobStats {
   measured: Record<number, number>;
   speed?: { threads: number; speed: number };
+}
+
+/**
+ * Jobs after which a layout's figure is stale. A figure only moves when its layout runs, so one
+ * job that measured a layout badly (a busy machine: on the AMD 2-vCPU machine a 2-minute job on
+ * 2 × 1 once ran 8.1 s where it runs 6.6) would otherwise keep every later job on the layout it
+ * made look better: 1 × 2 ran the same file in 7.2–8.0 s, job after job.
+ */
+export const RECHECK_JOBS = 5;
+
+/** Jobs since `workers` was last measured (Infinity: never, or a figure from before this was kept). */
+export function layoutAge(entry: StatsEntry, workers: number): number {
+  const at = entry.measuredAt?.[workers];
+  return at === undefined ? Infinity : (entry.jobs ?? 0) - at;
+}
+
+/** The measured layouts whose figures are stale (see RECHECK_JOBS). */
+export function staleLayouts(entry: StatsEntry | undefined): number[] {
+  if (!entry?.layouts) return [];
+  return Object.keys(entry.layouts)
+    .map(Number)
+    .filter((w) => layoutAge(entry, w) >= RECHECK_JOBS);
+}
+
+/** The figures no staler than RECHECK_JOBS: what a job may trust without measuring again. */
+export function freshLayouts(entry: StatsEntry | undefined): Record<number, number> | undefined {
+  if (!entry?.layouts) return undefined;
+  const stale = new Set(staleLayouts(entry));
+  return Object.fromEntries(Object.entries(entry.layouts).filter(([w]) => !stale.has(Number(w))));
 }
 
 export function machineKey(): string {
@@ -59,14 +96,22 @@ export class StatsStore {
     return entry && Number.isInteger(entry.workers) && entry.workers >= 1 ? entry : undefined;
   }
 
-  /** Merges a job's measurements: the best layout over everything known is what the next job uses. */
+  /**
+   * Merges a job's measurements: the best layout over everything known is what the next job uses.
+   * A fresh figure is averaged with the new one; a stale one is replaced by it.
+   */
   async remember(key: string, job: JobStats): Promise<StatsEntry | undefined> {
     const data = await this.read();
-    const layouts: Record<string, number> = { ...(data.entries[key]?.layouts ?? {}) };
+    const before = data.entries[key];
+    const layouts: Record<string, number> = { ...(before?.layouts ?? {}) };
+    const jobs = (before?.jobs ?? 0) + 1;
+    const measuredAt: Record<string, number> = { ...(before?.measuredAt ?? {}) };
     for (const [workers, throughput] of Object.entries(job.measured)) {
       if (!(throughput > 0 && Number.isFinite(throughput))) continue;
       const known = layouts[workers];
-      layouts[workers] = known > 0 && Number.isFinite(known) ? (known + throughput) / 2 : throughput;
+      const fresh = before !== undefined && layoutAge(before, Number(workers)) < RECHECK_JOBS;
+      layouts[workers] = fresh && known > 0 && Number.isFinite(known) ? (known + throughput) / 2 : throughput;
+      measuredAt[workers] = jobs;
     }
     const best = Object.entries(layouts).sort((a, b) => b[1] - a[1])[0];
     if (!best) return undefined;
@@ -74,6 +119,8 @@ export class StatsStore {
       workers: Number(best[0]),
       throughput: best[1],
       layouts,
+      jobs,
+      measuredAt,
       speed: job.speed ?? data.entries[key]?.speed,
       updatedAt: new Date().toISOString(),
     };

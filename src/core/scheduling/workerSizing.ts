@@ -32,6 +32,8 @@ export interface SizingInput {
   remembered?: number;
   /** Throughput earlier jobs measured per worker count (StatsStore `layouts`). */
   known?: Record<number, number>;
+  /** Worker counts in `known` that no job measured lately (StatsStore `staleLayouts`). */
+  stale?: number[];
   /**
    * Local CPU engines: the makespan of this file's plan cut for `workers` × `threads`, in windows of
    * one worker (planForWorkers). With it the layout is chosen by predicted wall time.
@@ -151,7 +153,15 @@ export function sizeWorkers(input: SizingInput): SizingDecision {
       if (pick.workers !== n) n = pick.workers;
       steps.push({ rule: "plan", value: n, note: pick.note });
       most = Math.min(most, sharedModelWorkers ?? Infinity);
+      const before = n;
       explore(untried(), pick.priced);
+      if (n === before) {
+        const again = recheck(n, pick.priced, input.stale ?? [], most);
+        if (again) {
+          n = again.workers;
+          steps.push({ rule: "recheck", value: n, note: again.note });
+        }
+      }
     }
   }
   if (input.windows === undefined && n > input.chunks && input.chunks > 0) {
@@ -191,6 +201,34 @@ export const LAYOUT_MARGIN = 0.04;
  * 1.92x where this machine measured 2.0–2.2x).
  */
 export const EXPLORE_MARGIN = 0.05;
+
+/**
+ * How much slower than the chosen layout a layout with a stale figure may be predicted on a file
+ * for that file to measure it again. The figure may be wrong by far more than that (one job on a
+ * busy machine: 22% on the AMD machine); beyond it the file is not spent on finding out. A right
+ * figure costs at most this much, on one job in RECHECK_JOBS at most.
+ */
+export const RECHECK_MARGIN = 0.1;
+
+/**
+ * A layout whose figure is stale and whose plan for this file is predicted within RECHECK_MARGIN
+ * of the chosen one's (the closest such), to measure again on this job.
+ */
+function recheck(chosen: number, priced: Map<number, number>, stale: number[], most: number): { workers: number; note: string } | undefined {
+  const base = priced.get(chosen);
+  if (!base) return undefined;
+  const candidates = stale
+    .filter((w) => w !== chosen && w <= most && priced.has(w))
+    .map((w) => ({ w, cost: priced.get(w)! / base - 1 }))
+    .filter(({ cost }) => cost <= RECHECK_MARGIN)
+    .sort((a, b) => a.cost - b.cost);
+  const pick = candidates[0];
+  if (!pick) return undefined;
+  return {
+    workers: pick.w,
+    note: `${pick.w} worker(s) not measured lately (a stale figure) and predicted ${(Math.max(0, pick.cost) * 100).toFixed(0)}% slower on this file: this job measures it again`,
+  };
+}
 
 /**
  * Among the layouts that use every core with at most `most` workers, the one whose plan finishes
