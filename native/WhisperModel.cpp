@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <cstring>
 
+#include "ModelReader.h"
 #include "NativeError.h"
 #include "NativeLog.h"
 
@@ -61,7 +62,7 @@ class ModelLoadWorker : public Napi::AsyncWorker {
     if (failure_) return;
     LogCapture capture;
     resetLastNativeError();
-    whisper_context* ctx = whisper_init_from_file_with_params_no_state(core_->path.c_str(), core_->params);
+    whisper_context* ctx = initModelFromFile(core_->path, core_->params, core_->hugePages);
     if (ctx == nullptr) {
       std::string detail = lastNativeError();
       failure_ = std::make_unique<Failure>(Failure{
@@ -71,7 +72,7 @@ class ModelLoadWorker : public Napi::AsyncWorker {
     }
     core_->ctx = ctx;
     core_->weightsBytes = sumLoggedMegabytes(capture.text, {"model size"});
-    core_->pool = std::make_unique<WorkerPool>(ctx);
+    core_->pool = std::make_unique<WorkerPool>(ctx, core_->hugePages);
     core_->ready.store(true, std::memory_order_release);
   }
   void OnOK() override {
@@ -221,6 +222,7 @@ WhisperModel::WhisperModel(const Napi::CallbackInfo& info)
     };
     readBool("useGpu", core_->params.use_gpu);
     readBool("flashAttn", core_->params.flash_attn);
+    readBool("hugePages", core_->hugePages);
     Napi::Value device = o.Get("gpuDevice");
     if (!device.IsUndefined()) {
       if (!device.IsNumber() || device.As<Napi::Number>().Int32Value() < 0)

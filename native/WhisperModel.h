@@ -22,6 +22,7 @@ struct ModelCore {
   whisper_context* ctx = nullptr;
   std::unique_ptr<WorkerPool> pool;
   int64_t weightsBytes = 0;
+  bool hugePages = true;  // weights and compute buffers on huge pages where offered (HugePages.h)
   std::atomic<bool> disposed{false};
   std::atomic<bool> ready{false};  // set (release) once ctx and pool exist
   bool cleanupHookRan = false;     // main thread only

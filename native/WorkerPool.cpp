@@ -4,6 +4,7 @@
 #include <string>
 
 #include "ChunkRunner.h"
+#include "HugePages.h"
 #include "NativeLog.h"
 #include "whisper.h"
 
@@ -16,7 +17,7 @@ const std::vector<std::string> kStateLabels = {
 
 }  // namespace
 
-WorkerPool::WorkerPool(whisper_context* ctx) : ctx_(ctx) {}
+WorkerPool::WorkerPool(whisper_context* ctx, bool hugePages) : ctx_(ctx), hugePages_(hugePages) {}
 
 WorkerPool::~WorkerPool() { shutdown(); }
 
@@ -153,7 +154,11 @@ void WorkerPool::run(Worker* worker) {
   try {
     LogCapture capture;
     resetLastNativeError();
+    // The compute buffers are allocated here and first written by the first window: huge pages
+    // for them (the KV caches are cleared here, so theirs are already sized).
+    std::vector<MappedRange> before = hugePages_ ? anonymousMappings() : std::vector<MappedRange>{};
     state = whisper_init_state(ctx_);
+    if (state != nullptr && hugePages_) adviseHugePagesSince(before);
     bytes = sumLoggedMegabytes(capture.text, kStateLabels);
   } catch (const std::exception& e) {
     thrown = e.what();

@@ -26,7 +26,8 @@ struct PoolMemory {
 
 class WorkerPool {
  public:
-  explicit WorkerPool(whisper_context* ctx);
+  // `hugePages`: each state's compute buffers are advised onto huge pages (HugePages.h).
+  WorkerPool(whisper_context* ctx, bool hugePages);
   ~WorkerPool();
   WorkerPool(const WorkerPool&) = delete;
   WorkerPool& operator=(const WorkerPool&) = delete;
@@ -65,6 +66,7 @@ class WorkerPool {
   std::unique_ptr<ChunkResult> transcribeChunk(Worker* worker, TranscribeJob& job, ChunkSpec& chunk, Failure& failure);
 
   whisper_context* ctx_;
+  bool hugePages_;
   std::mutex resizeMutex_;  // serialises resize() and shutdown()
   std::mutex mutex_;        // guards everything below
   std::condition_variable workAvailable_;

@@ -6,6 +6,8 @@ export interface NativeModelOptions {
   useGpu?: boolean;
   flashAttn?: boolean;
   gpuDevice?: number;
+  /** Linux: weights and compute buffers on transparent huge pages (default true; native/HugePages.h). */
+  hugePages?: boolean;
 }
 
 export interface NativeModelFacts {

@@ -135,7 +135,7 @@ export class FleetSession {
     if (this.local?.key !== path) {
       this.loaded = undefined;
       if (this.local) void (await this.local.engine.catch(() => undefined))?.dispose();
-      const engine = LocalWhisperEngine.load({ modelPath: path, useGpu: this.config.useGpu, workers: 1, signal });
+      const engine = LocalWhisperEngine.load({ modelPath: path, useGpu: this.config.useGpu, hugePages: this.config.hugePages, workers: 1, signal });
       this.local = { key: path, engine };
       void engine.then(
         (e) => {

@@ -52,6 +52,8 @@ export interface FleetConfig {
    */
   maxSpeedUp: number;
   useGpu: boolean;
+  /** Linux: the model's weights and compute buffers on transparent huge pages. */
+  hugePages: boolean;
   tempDir?: string;
   cloud: {
     model: string;
@@ -189,6 +191,7 @@ export function loadConfig(...sources: ConfigSource[]): FleetConfig {
     skipSilenceSeconds: num(src, "WHISPER_FLEET_SKIP_SILENCE", 0, 0, 3600)!,
     maxSpeedUp: num(src, "WHISPER_FLEET_MAX_SPEEDUP", DEFAULT_MAX_SPEEDUP, 1, 1.1)!,
     useGpu: bool(src, "WHISPER_FLEET_GPU", true),
+    hugePages: bool(src, "WHISPER_FLEET_HUGE_PAGES", true),
     tempDir: str(src, "WHISPER_FLEET_TMPDIR"),
     cloud: {
       model: str(src, "WHISPER_FLEET_CLOUD_MODEL") ?? "whisper-1",

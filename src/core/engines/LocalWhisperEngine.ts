@@ -25,6 +25,8 @@ import type { ChunkRequest, TranscribeOptions, TranscriptionEngine } from "./eng
 export interface LocalEngineOptions {
   modelPath: string;
   useGpu?: boolean;
+  /** Linux: the model's big buffers on transparent huge pages (default true). */
+  hugePages?: boolean;
   /** Workers to start with (each holds one whisper_state). */
   workers?: number;
   signal?: AbortSignal;
@@ -65,7 +67,7 @@ export class LocalWhisperEngine implements TranscriptionEngine {
     await checkModelFile(options.modelPath);
     if (options.signal?.aborted) throw abortError();
     const addon = loadAddon();
-    const native = new addon.WhisperModel(options.modelPath, { useGpu: options.useGpu ?? true });
+    const native = new addon.WhisperModel(options.modelPath, { useGpu: options.useGpu ?? true, hugePages: options.hugePages ?? true });
     const loading = native.load();
     let onAbort: (() => void) | undefined;
     let timer: ReturnType<typeof setTimeout> | undefined;
