@@ -4,6 +4,10 @@ import { sizeWorkers, wishFromChunks } from "../../src/core/scheduling/workerSiz
 
 const GB = 1e9;
 
+/** A local job on 2 CPU cores of `windows` windows whose plan on w workers costs `cost[w]` windows a worker. */
+const twoCores = (windows: number, cost: Record<number, number>, figures: { known?: Record<number, number>; remembered?: number; stale?: number[] }) =>
+  sizeWorkers({ chunks: 1, windows, minWorkers: 1, maxWorkers: 10, engine: "local", backend: "cpu", cores: 2, ...figures, planCost: (w) => cost[w] });
+
 describe("worker sizing", () => {
   it("follows the plan's chunk-count table", () => {
     expect([1, 2, 3, 5, 6, 10, 11, 24, 40].map(wishFromChunks)).toEqual([1, 1, 3, 3, 5, 5, 6, 12, 20]);
@@ -94,19 +98,7 @@ describe("worker sizing", () => {
     // Plan makespans in one worker's windows, standing in for planForWorkers on 3 minutes, 2 cores:
     // 6 windows in one chunk, or two chunks of 3 that also pay for a cut inside speech.
     const cost3: Record<number, number> = { 1: 6.6, 2: 4.2 };
-    const size = (cost: Record<number, number>, known?: Record<number, number>, remembered?: number) =>
-      sizeWorkers({
-        chunks: 1,
-        windows: 6,
-        minWorkers: 1,
-        maxWorkers: 10,
-        engine: "local",
-        backend: "cpu",
-        cores: 2,
-        known,
-        remembered,
-        planCost: (w) => cost[w],
-      });
+    const size = (cost: Record<number, number>, known?: Record<number, number>, remembered?: number) => twoCores(6, cost, { known, remembered });
     const short = size(cost3);
     expect(short).toMatchObject({ workers: 1, threadsPerWorker: 2 });
     expect(short.steps.at(-1)).toMatchObject({ rule: "plan", value: 1 });
@@ -151,20 +143,7 @@ describe("worker sizing", () => {
     // 2 minutes on 2 cores: 4 windows, 2 a worker on 2 × 1. The figures are from the AMD machine,
     // where one job on a busy moment put 2 × 1 at 16.5 s of windows per second (it runs ~20.5):
     // 2 × 60 / 16.5 = 7.3 s predicted against 4 × 30 / 18 = 6.7 s for 1 × 2.
-    const size = (known: Record<number, number>, stale?: number[], remembered = 1) =>
-      sizeWorkers({
-        chunks: 1,
-        windows: 4,
-        minWorkers: 1,
-        maxWorkers: 10,
-        engine: "local",
-        backend: "cpu",
-        cores: 2,
-        known,
-        stale,
-        remembered,
-        planCost: (w) => ({ 1: 4, 2: 2 })[w]!,
-      });
+    const size = (known: Record<number, number>, stale?: number[], remembered = 1) => twoCores(4, { 1: 4, 2: 2 }, { known, stale, remembered });
     // Measured lately: trusted, 1 × 2 runs (job after job, before figures could go stale).
     expect(size({ 1: 18, 2: 16.5 }).workers).toBe(1);
     expect(size({ 1: 18, 2: 16.5 }, []).workers).toBe(1);
