@@ -9,6 +9,7 @@
 
 #include "NativeLog.h"
 #include "SpeedUp.h"
+#include "WhisperInit.h"
 #include "whisper.h"
 
 namespace wf {
@@ -139,8 +140,8 @@ bool readSamples(const ChunkSpec& chunk, std::vector<float>& out, Failure& failu
 
 }  // namespace
 
-ChunkRunner::ChunkRunner(whisper_context* ctx, TranscribeJob& job, ChunkSpec& chunk, int workerId)
-    : ctx_(ctx), job_(job), chunk_(chunk), workerId_(workerId), run_(std::make_unique<ChunkRun>(ChunkRun{&job, chunk.index, workerId, chunk.offsetMs})) {}
+ChunkRunner::ChunkRunner(whisper_context* ctx, bool hugePages, TranscribeJob& job, ChunkSpec& chunk, int workerId)
+    : ctx_(ctx), hugePages_(hugePages), job_(job), chunk_(chunk), workerId_(workerId), run_(std::make_unique<ChunkRun>(ChunkRun{&job, chunk.index, workerId, chunk.offsetMs})) {}
 
 ChunkRunner::~ChunkRunner() = default;
 
@@ -168,7 +169,7 @@ std::unique_ptr<ChunkResult> ChunkRunner::run(whisper_state*& state, Failure& fa
   }
 
   if (state == nullptr) {  // whisper.cpp freed it after an earlier failure; replace it
-    state = whisper_init_state(ctx_);
+    state = initState(ctx_, hugePages_);
     if (state == nullptr) {
       failure = {"OUT_OF_MEMORY", "Could not recreate the whisper state of worker " + std::to_string(workerId_) + "."};
       return nullptr;

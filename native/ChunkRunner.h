@@ -18,7 +18,8 @@ struct ChunkRun;
 
 class ChunkRunner {
  public:
-  ChunkRunner(whisper_context* ctx, TranscribeJob& job, ChunkSpec& chunk, int workerId);
+  // `hugePages`: a state recreated here gets its compute buffers on huge pages (WhisperInit.h).
+  ChunkRunner(whisper_context* ctx, bool hugePages, TranscribeJob& job, ChunkSpec& chunk, int workerId);
   ~ChunkRunner();
   ChunkRunner(const ChunkRunner&) = delete;
   ChunkRunner& operator=(const ChunkRunner&) = delete;
@@ -33,6 +34,7 @@ class ChunkRunner {
   std::unique_ptr<ChunkResult> collectResult(whisper_state* state, size_t sampleCount);
 
   whisper_context* ctx_;
+  bool hugePages_;
   TranscribeJob& job_;
   ChunkSpec& chunk_;
   int workerId_;

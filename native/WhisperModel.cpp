@@ -5,9 +5,9 @@
 #include <cstdio>
 #include <cstring>
 
-#include "ModelReader.h"
 #include "NativeError.h"
 #include "NativeLog.h"
+#include "WhisperInit.h"
 
 namespace wf {
 namespace {

@@ -4,8 +4,8 @@
 #include <string>
 
 #include "ChunkRunner.h"
-#include "HugePages.h"
 #include "NativeLog.h"
+#include "WhisperInit.h"
 #include "whisper.h"
 
 namespace wf {
@@ -154,11 +154,7 @@ void WorkerPool::run(Worker* worker) {
   try {
     LogCapture capture;
     resetLastNativeError();
-    // The compute buffers are allocated here and first written by the first window: huge pages
-    // for them (the KV caches are cleared here, so theirs are already sized).
-    std::vector<MappedRange> before = hugePages_ ? anonymousMappings() : std::vector<MappedRange>{};
-    state = whisper_init_state(ctx_);
-    if (state != nullptr && hugePages_) adviseHugePagesSince(before);
+    state = initState(ctx_, hugePages_);
     bytes = sumLoggedMegabytes(capture.text, kStateLabels);
   } catch (const std::exception& e) {
     thrown = e.what();
@@ -235,7 +231,7 @@ void WorkerPool::runTask(Worker* worker, const Task& task) {
 
 std::unique_ptr<ChunkResult> WorkerPool::transcribeChunk(Worker* worker, TranscribeJob& job, ChunkSpec& chunk,
                                                          Failure& failure) {
-  ChunkRunner runner(ctx_, job, chunk, worker->id);
+  ChunkRunner runner(ctx_, hugePages_, job, chunk, worker->id);
   return runner.run(worker->state, failure);
 }
 

@@ -1,7 +1,8 @@
-#include "ModelReader.h"
+#include "WhisperInit.h"
 
 #include <cstdint>
 #include <cstdio>
+#include <vector>
 
 #include "HugePages.h"
 
@@ -52,6 +53,14 @@ whisper_context* initModelFromFile(const std::string& path, whisper_context_para
   (void)hugePages;
   return whisper_init_from_file_with_params_no_state(path.c_str(), params);
 #endif
+}
+
+whisper_state* initState(whisper_context* ctx, bool hugePages) {
+  if (!hugePages) return whisper_init_state(ctx);
+  std::vector<MappedRange> before = anonymousMappings();
+  whisper_state* state = whisper_init_state(ctx);
+  if (state != nullptr) adviseHugePagesSince(before);
+  return state;
 }
 
 }  // namespace wf
