@@ -67,7 +67,7 @@ export class LocalWhisperEngine implements TranscriptionEngine {
     await checkModelFile(options.modelPath);
     if (options.signal?.aborted) throw abortError();
     const addon = loadAddon();
-    const native = new addon.WhisperModel(options.modelPath, { useGpu: options.useGpu ?? true, hugePages: options.hugePages ?? true });
+    const native = new addon.WhisperModel(options.modelPath, { useGpu: options.useGpu ?? true, hugePages: options.hugePages });
     const loading = native.load();
     let onAbort: (() => void) | undefined;
     let timer: ReturnType<typeof setTimeout> | undefined;

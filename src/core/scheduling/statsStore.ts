@@ -49,17 +49,22 @@ export interface JobStats {
 export const RECHECK_JOBS = 5;
 
 /** Jobs since `workers` was last measured (Infinity: never, or a figure from before this was kept). */
-export function layoutAge(entry: StatsEntry, workers: number): number {
+function layoutAge(entry: StatsEntry, workers: number): number {
   const at = entry.measuredAt?.[workers];
   return at === undefined ? Infinity : (entry.jobs ?? 0) - at;
 }
 
-/** The measured layouts whose figures are stale (see RECHECK_JOBS). */
+/** Whether the figure for `workers` is stale: not measured in the last RECHECK_JOBS jobs. */
+export function isStale(entry: StatsEntry, workers: number): boolean {
+  return layoutAge(entry, workers) >= RECHECK_JOBS;
+}
+
+/** The measured layouts whose figures are stale. */
 export function staleLayouts(entry: StatsEntry | undefined): number[] {
   if (!entry?.layouts) return [];
   return Object.keys(entry.layouts)
     .map(Number)
-    .filter((w) => layoutAge(entry, w) >= RECHECK_JOBS);
+    .filter((w) => isStale(entry, w));
 }
 
 /** The figures no staler than RECHECK_JOBS: what a job may trust without measuring again. */
@@ -109,7 +114,7 @@ export class StatsStore {
     for (const [workers, throughput] of Object.entries(job.measured)) {
       if (!(throughput > 0 && Number.isFinite(throughput))) continue;
       const known = layouts[workers];
-      const fresh = before !== undefined && layoutAge(before, Number(workers)) < RECHECK_JOBS;
+      const fresh = before !== undefined && !isStale(before, Number(workers));
       layouts[workers] = fresh && known > 0 && Number.isFinite(known) ? (known + throughput) / 2 : throughput;
       measuredAt[workers] = jobs;
     }
