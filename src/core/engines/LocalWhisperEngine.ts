@@ -64,7 +64,7 @@ export class LocalWhisperEngine implements TranscriptionEngine {
     if (options.workers !== undefined) validateWorkers(options.workers);
     if (options.signal?.aborted) throw abortError();
     // whisper.cpp trusts the file; a truncated or corrupt one must be turned away before it loads.
-    await checkModelFile(options.modelPath);
+    checkModelFile(options.modelPath);
     if (options.signal?.aborted) throw abortError();
     const addon = loadAddon();
     const native = new addon.WhisperModel(options.modelPath, { useGpu: options.useGpu ?? true, hugePages: options.hugePages });

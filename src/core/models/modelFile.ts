@@ -4,10 +4,12 @@
  * that transcribes nothing, or read absurd lengths. This reads the header, hyperparameters, mel
  * filters, vocabulary and the whole tensor table (names, dims, types) and checks that every
  * tensor's bytes lie inside the file and that the table is exactly what the hyperparameters need.
- * It reads a few hundred kilobytes, never the weights.
+ * It reads a few hundred kilobytes, never the weights, synchronously: a few hundred reads of at
+ * most 64 KiB, 5-20 ms in all, that the model's load waits for. As promises they took 40-50 ms,
+ * each step queued behind whatever else the main thread had to do as the job starts (spawning the
+ * decoder, loading the addon).
  */
-import { readSync } from "node:fs";
-import { open, stat } from "node:fs/promises";
+import { closeSync, openSync, readSync, statSync } from "node:fs";
 
 import { FleetError } from "../errors";
 
@@ -69,20 +71,18 @@ class Reader {
   private bufferAt = 0;
 
   constructor(
-    private readonly handle: Awaited<ReturnType<typeof open>>,
+    private readonly fd: number,
     readonly size: number,
     private readonly path: string,
   ) {}
 
   /** `length` bytes at `offset`, or MODEL_INVALID naming what was being read when the file ends. */
-  async bytes(offset: number, length: number, what: string, readSpan = READ_SPAN): Promise<Buffer> {
+  bytes(offset: number, length: number, what: string, readSpan = READ_SPAN): Buffer {
     if (offset + length > this.size) throw invalid(this.path, `${what} ends at byte ${fmt(offset + length)} but the file has ${fmt(this.size)} bytes`);
     if (offset < this.bufferAt || offset + length > this.bufferAt + this.buffer.length) {
       const span = Math.min(Math.max(length, readSpan), this.size - offset);
       const buffer = Buffer.allocUnsafe(span);
-      // Synchronous: a few hundred reads of at most 64 KiB, each a fraction of a millisecond, where
-      // a round trip through libuv's thread pool costs ~80 µs apiece (20 ms for base's tensor table).
-      const bytesRead = readSync(this.handle.fd, buffer, 0, span, offset);
+      const bytesRead = readSync(this.fd, buffer, 0, span, offset);
       this.buffer = buffer.subarray(0, bytesRead);
       this.bufferAt = offset;
       if (bytesRead < length) throw invalid(this.path, `${what} could not be read at byte ${fmt(offset)}`);
@@ -90,14 +90,14 @@ class Reader {
     return this.buffer.subarray(offset - this.bufferAt, offset - this.bufferAt + length);
   }
 
-  /** The int32 at `offset` if it is already read, without a round trip: the vocabulary walk reads 50,000 of them. */
+  /** The int32 at `offset` if it is already read, without a new buffer: the vocabulary walk reads 50,000 of them. */
   bufferedInt32(offset: number): number | undefined {
     const at = offset - this.bufferAt;
     return at >= 0 && at + 4 <= this.buffer.length ? this.buffer.readInt32LE(at) : undefined;
   }
 
-  async int32s(offset: number, count: number, what: string, readSpan = READ_SPAN): Promise<number[]> {
-    const b = await this.bytes(offset, 4 * count, what, readSpan);
+  int32s(offset: number, count: number, what: string, readSpan = READ_SPAN): number[] {
+    const b = this.bytes(offset, 4 * count, what, readSpan);
     return Array.from({ length: count }, (_, i) => b.readInt32LE(4 * i));
   }
 }
@@ -116,10 +116,10 @@ function within(path: string, name: string | (() => string), value: number, min:
     throw invalid(path, `${typeof name === "function" ? name() : name} is ${value}, outside ${min}..${max}`);
 }
 
-export async function checkModelFile(path: string): Promise<ModelCheck> {
+export function checkModelFile(path: string): ModelCheck {
   let size: number;
   try {
-    const s = await stat(path);
+    const s = statSync(path);
     if (s.isDirectory()) throw new FleetError("MODEL_NOT_FOUND", `Model path ${path} is a directory, not a model file.`);
     size = s.size;
   } catch (error) {
@@ -128,26 +128,29 @@ export async function checkModelFile(path: string): Promise<ModelCheck> {
       hint: "Download a model with `whisper-fleet models download base.en` or pick another file.",
     });
   }
-  const handle = await open(path, "r").catch(() => {
-    throw new FleetError("MODEL_NOT_FOUND", `Model file ${path} cannot be read (permission denied?).`);
-  });
+  let fd: number;
   try {
-    const r = new Reader(handle, size, path);
-    const h = await readHeader(r, path);
-    const tensorsAt = await skipFiltersAndVocabulary(r, path);
-    const tensors = await checkTensorTable(r, path, tensorsAt);
+    fd = openSync(path, "r");
+  } catch {
+    throw new FleetError("MODEL_NOT_FOUND", `Model file ${path} cannot be read (permission denied?).`);
+  }
+  try {
+    const r = new Reader(fd, size, path);
+    const h = readHeader(r, path);
+    const tensorsAt = skipFiltersAndVocabulary(r, path);
+    const tensors = checkTensorTable(r, path, tensorsAt);
     const expected = expectedTensorCount(h);
     if (tensors !== expected) throw invalid(path, `it holds ${tensors} tensors where these hyperparameters need ${expected}`);
     return { header: h, tensors, bytes: size };
   } finally {
-    await handle.close();
+    closeSync(fd);
   }
 }
 
-async function readHeader(r: Reader, path: string): Promise<ModelHeader> {
-  const [magic] = await r.int32s(0, 1, "the magic number");
+function readHeader(r: Reader, path: string): ModelHeader {
+  const [magic] = r.int32s(0, 1, "the magic number");
   if (magic >>> 0 !== GGML_MAGIC) throw invalid(path, "it does not start with the ggml magic number");
-  const hp = await r.int32s(4, 11, "the hyperparameters");
+  const hp = r.int32s(4, 11, "the hyperparameters");
   const h: ModelHeader = {
     nVocab: hp[0],
     nAudioCtx: hp[1],
@@ -177,17 +180,17 @@ async function readHeader(r: Reader, path: string): Promise<ModelHeader> {
 }
 
 /** Walks the mel filters and the vocabulary; returns where the tensor table starts. */
-async function skipFiltersAndVocabulary(r: Reader, path: string): Promise<number> {
+function skipFiltersAndVocabulary(r: Reader, path: string): number {
   let at = 48;
-  const [nMel, nFft] = await r.int32s(at, 2, "the mel filter sizes");
+  const [nMel, nFft] = r.int32s(at, 2, "the mel filter sizes");
   within(path, "the mel filter count", nMel, 1, 256);
   within(path, "the mel filter length", nFft, 1, 4096);
   at += 8 + 4 * nMel * nFft;
-  const [nVocab] = await r.int32s(at, 1, "the vocabulary size");
+  const [nVocab] = r.int32s(at, 1, "the vocabulary size");
   within(path, "the vocabulary size", nVocab, 1, 200_000);
   at += 4;
   for (let i = 0; i < nVocab; i++) {
-    const len = r.bufferedInt32(at) ?? (await r.int32s(at, 1, `vocabulary entry ${i}`))[0];
+    const len = r.bufferedInt32(at) ?? r.int32s(at, 1, `vocabulary entry ${i}`)[0];
     within(path, () => `the length of vocabulary entry ${i}`, len, 0, 1024);
     at += 4 + len;
   }
@@ -196,18 +199,18 @@ async function skipFiltersAndVocabulary(r: Reader, path: string): Promise<number
 }
 
 /** Reads every tensor header and checks its bytes lie inside the file; returns the tensor count. */
-async function checkTensorTable(r: Reader, path: string, from: number): Promise<number> {
+function checkTensorTable(r: Reader, path: string, from: number): number {
   const names = new Set<string>();
   let at = from;
   while (at < r.size) {
     const n = names.size + 1;
-    const [nDims, nameLength, type] = await r.int32s(at, 3, `the header of tensor ${n}`, HEADER_SPAN);
+    const [nDims, nameLength, type] = r.int32s(at, 3, `the header of tensor ${n}`, HEADER_SPAN);
     within(path, `tensor ${n}'s dimension count`, nDims, 1, 4);
     within(path, `tensor ${n}'s name length`, nameLength, 1, 256);
     const sizes = TYPE_SIZES[type];
     if (!sizes) throw invalid(path, `tensor ${n} has unknown type ${type}`);
-    const dims = await r.int32s(at + 12, nDims, `the dimensions of tensor ${n}`, HEADER_SPAN);
-    const name = (await r.bytes(at + 12 + 4 * nDims, nameLength, `the name of tensor ${n}`, HEADER_SPAN)).toString("latin1");
+    const dims = r.int32s(at + 12, nDims, `the dimensions of tensor ${n}`, HEADER_SPAN);
+    const name = r.bytes(at + 12 + 4 * nDims, nameLength, `the name of tensor ${n}`, HEADER_SPAN).toString("latin1");
     if (!/^[\x21-\x7e]+$/.test(name)) throw invalid(path, `tensor ${n} has a garbled name`);
     if (names.has(name)) throw invalid(path, `tensor ${name} appears twice`);
     let elements = 1;
