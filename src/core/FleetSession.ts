@@ -21,7 +21,7 @@ import type { ProgressSnapshot } from "./scheduling/progress";
 import { cacheKey, fileIdentity, ResumeCache } from "./scheduling/resumeCache";
 import { runSchedule, type ScheduleResult } from "./scheduling/scheduler";
 import { freshLayouts, machineKey, StatsStore, staleLayouts, statsKey, type StatsEntry } from "./scheduling/statsStore";
-import { sizeWorkers, threadsFor, type SizingDecision } from "./scheduling/workerSizing";
+import { fmtGB, sizeWorkers, stateBytesBound, statesMemoryHolds, threadsFor, type SizingDecision } from "./scheduling/workerSizing";
 import { stitch } from "./stitching/stitch";
 import { StitchedPrefix } from "./stitching/stitchedPrefix";
 import type { ChunkTranscript, FallbackRecord, JobMetrics, PlannedChunk, Segment, Transcript } from "./types";
@@ -76,10 +76,10 @@ async function availableMemoryFromSystem(): Promise<number | undefined> {
   }
 }
 
-/** Started while the model loads: the memory reading and the local plans (see headStart). */
+/** Started before the local model has loaded: the memory reading (transcribeFile) and the plans (planEveryLayout). */
 interface HeadStart {
-  memory: Promise<number | undefined>;
-  plans: LayoutPlans;
+  memory?: Promise<number | undefined>;
+  plans?: LayoutPlans;
 }
 
 /** The plan of a file for a worker layout, each made once: the sizing prices several, the chosen one is cut. */
@@ -135,7 +135,7 @@ export class FleetSession {
     if (this.local?.key !== path) {
       this.loaded = undefined;
       if (this.local) void (await this.local.engine.catch(() => undefined))?.dispose();
-      const engine = LocalWhisperEngine.load({ modelPath: path, useGpu: this.config.useGpu, hugePages: this.config.hugePages, workers: 1, signal });
+      const engine = LocalWhisperEngine.load({ modelPath: path, useGpu: this.config.useGpu, hugePages: this.config.hugePages, workers: 0, signal });
       this.local = { key: path, engine };
       void engine.then(
         (e) => {
@@ -204,13 +204,15 @@ export class FleetSession {
     const report = (p: Partial<ProgressSnapshot>) => onProgress?.({ ...base, elapsedSeconds: (Date.now() - t0) / 1000, phase: "decoding", ...p });
     throwIfAborted(signal);
     report({ phase: "probing" });
-    const { media, engine, fallbacks, early } = await this.decodeWhileLoading(path, config, signal, report);
+    // Read as the job starts, before the weights take their share: the sizing budgets them itself.
+    const memory = config.engine === "cloud" ? undefined : this.availableMemory().catch(() => undefined);
+    const { media, engine, fallbacks, plans } = await this.decodeWhileLoading(path, config, signal, report);
     try {
       const mediaDecodeMs = Date.now() - t0;
       throwIfAborted(signal);
       const planStarted = Date.now();
       report({ phase: "planning" });
-      const planned = await this.planFile(path, engine, media, config, options.confirmCost, early);
+      const planned = await this.planFile(path, engine, media, config, options.confirmCost, { memory, plans });
       const planMs = Date.now() - planStarted;
       const { schedule, firstTextMs, firstHeardMs } = await this.scheduleFile(path, engine, media, planned, config, options, t0);
       fallbacks.push(...schedule.fallbacks);
@@ -303,29 +305,28 @@ export class FleetSession {
       signal?.removeEventListener("abort", onAbort);
     }
     report({ phase: "loading" });
-    const early = engineSettled || config.engine === "cloud" ? undefined : this.headStart(media, config);
+    const plans = engineSettled || config.engine === "cloud" ? undefined : this.planEveryLayout(media, config);
     const picked = await enginePick;
     if (!picked) {
       await media.dispose();
       throw toFleetError(engineError);
     }
     const engine = this.hooks.decorateEngine ? this.hooks.decorateEngine(picked) : picked;
-    return { media, engine, fallbacks, early };
+    return { media, engine, fallbacks, plans };
   }
 
   /**
-   * What a local job can do while its model is still loading (a short file decodes first): read
-   * the available memory and make the plan of every layout the sizing may price.
+   * What a local job can do while its model is still loading (a short file decodes first): make the
+   * plan of every layout the sizing may price.
    */
-  private headStart(media: DecodedMedia, config: FleetConfig): HeadStart {
-    const memory = this.availableMemory().catch(() => undefined);
+  private planEveryLayout(media: DecodedMedia, config: FleetConfig): LayoutPlans {
     const plans = layoutPlans(media, planOptionsFor("local", config));
     try {
       for (const w of config.workers !== undefined ? [config.workers] : cpuLayouts(this.cores, 1, this.cores)) plans(w, threadsFor(this.cores, w));
     } catch {
       // planFile meets the same error again, where the job reports it
     }
-    return { memory, plans };
+    return plans;
   }
 
   /**
@@ -338,7 +339,7 @@ export class FleetSession {
     media: DecodedMedia,
     config: FleetConfig,
     confirm: TranscribeFileOptions["confirmCost"],
-    early: HeadStart | undefined,
+    early: HeadStart,
   ) {
     const planOptions = planOptionsFor(engine.kind, config);
     const { chunkSeconds, overlapSeconds, skipSilenceSeconds, searchSeconds } = planOptions;
@@ -347,9 +348,9 @@ export class FleetSession {
     const remembered =
       engine.kind === "local" && config.autoAdjust ? await new StatsStore(config.statsPath).get(statsKey(machineKey(), engine.model, engine.name)) : undefined;
     // Each layout the sizing prices is planned once; the chosen one's plan is the one cut.
-    const planFor = engine.kind === "local" && early ? early.plans : layoutPlans(media, planOptions);
+    const planFor = (engine.kind === "local" && early.plans) || layoutPlans(media, planOptions);
     const planCost = (workers: number, threads: number) => planFor(workers, threads).makespanWindows;
-    const sizing = await this.size(engine, media.duration, chunkSeconds, config, remembered, planCost, early?.memory);
+    const sizing = await this.size(engine, media.duration, chunkSeconds, config, remembered, planCost, early.memory);
     const identity = config.cache ? await fileIdentity(path) : "";
     const cache = config.cache ? new ResumeCache({ dir: config.cacheDir }) : undefined;
     const cap = cloudModel(config.cloud.model).maxSeconds;
@@ -508,10 +509,10 @@ export class FleetSession {
         backend,
         ...sizeWorkers({ chunks, windows, minWorkers: config.minWorkers, maxWorkers: config.maxWorkers, engine: "local", cores: this.cores, planCost }),
       };
-    const figures = local.memory();
-    return {
-      backend,
-      ...sizeWorkers({
+    const availableBytes = await (memory ?? this.availableMemory());
+    const { weightsBytes } = local.memory();
+    const sizeFor = (stateBytes: number) =>
+      sizeWorkers({
         chunks,
         windows,
         minWorkers: config.minWorkers,
@@ -519,14 +520,37 @@ export class FleetSession {
         engine: "local",
         backend,
         cores: this.cores,
-        availableBytes: await (memory ?? this.availableMemory()),
-        weightsBytes: figures.weightsBytes,
-        stateBytes: figures.stateBytes,
+        availableBytes,
+        weightsBytes,
+        stateBytes,
         remembered: remembered?.workers,
         known: remembered?.layouts,
         stale: staleLayouts(remembered),
         planCost,
-      }),
+      });
+    let stateBytes = local.memory().stateBytes;
+    let created: string | undefined;
+    if (!stateBytes) {
+      // The model loads without a state. Where memory would hold one per core even at the bound,
+      // the job is sized on the bound and its states are created at once, side by side (one
+      // state's ~0.1 s instead of one after another); otherwise one is created and measured first.
+      const bound = stateBytesBound(weightsBytes);
+      const ample = backend === "cpu" && (!availableBytes || statesMemoryHolds(availableBytes, weightsBytes, bound) >= this.cores);
+      const count = ample ? sizeFor(bound).workers : 1;
+      // A state that cannot be created shows as too few workers; the scheduler's start handles it.
+      await local.resize(count).catch(() => undefined);
+      stateBytes = local.memory().stateBytes;
+      created = ample
+        ? `${count} state(s) created together (memory holds one per core even at ${fmtGB(bound)} each)`
+        : `one state created and measured first (${backend === "gpu" ? "GPU backend" : `at ${fmtGB(bound)} a state memory might not hold one per core`})`;
+    }
+    const decision = sizeFor(stateBytes);
+    if (!created) return { backend, ...decision };
+    return {
+      backend,
+      ...decision,
+      steps: [...decision.steps, { rule: "states", value: decision.workers, note: created }],
+      explanation: `${decision.explanation}; ${created}`,
     };
   }
 

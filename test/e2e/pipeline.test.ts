@@ -122,6 +122,42 @@ describe("pipeline on real speech", () => {
     );
   });
 
+  it("creates the workers' states together where memory would hold one per core at the bound, and measures one first where it might not", async () => {
+    const clip = makeMedia("lj001-120s.flac", ["-i", lj001, "-t", "120"]);
+    // tiny.en: 77 MB of weights, a 146 MB state, a bound of 345 MB. 800 MB available (a 560 MB
+    // budget) holds two measured states but not two at the bound; 16 GB holds both either way.
+    const run = async (available: number) => {
+      const statesAtStart: number[] = [];
+      const decorateEngine = (engine: TranscriptionEngine): TranscriptionEngine => ({
+        kind: engine.kind,
+        name: engine.name,
+        model: engine.model,
+        capacity: () => engine.capacity(),
+        // The scheduler starts its pool here: how many states exist already.
+        resize: (n: number) => (statesAtStart.push(engine.capacity()), engine.resize!(n)),
+        dispose: () => engine.dispose(),
+        transcribeChunk: (req: ChunkRequest) => engine.transcribeChunk(req),
+      });
+      // Nothing learnt between the two jobs: both size from the same prior.
+      const s = make({ WHISPER_FLEET_CACHE: "false", AUTO_ADJUST: "false" }, { cores: 2, availableMemory: () => Promise.resolve(available), decorateEngine });
+      const t = await s.transcribeFile(clip);
+      return { t, statesAtStart };
+    };
+    const ample = await run(16e9);
+    const tight = await run(0.8e9);
+    for (const { t } of [ample, tight]) {
+      expect(t.metrics!.workers.initial).toBe(2);
+      expect(t.gaps).toEqual([]);
+      // The sizing shows the state it measured, not the bound.
+      expect(t.metrics!.workers.decision).toMatch(/\+ 0\.15 GB per worker/);
+    }
+    expect(ample.statesAtStart[0]).toBe(2);
+    expect(ample.t.metrics!.workers.decision).toMatch(/2 state\(s\) created together \(memory holds one per core even at 0\.35 GB each\)/);
+    expect(tight.statesAtStart[0]).toBe(1);
+    expect(tight.t.metrics!.workers.decision).toMatch(/one state created and measured first \(at 0\.35 GB a state memory might not hold one per core\)/);
+    expect(tight.t.segments.map((x) => x.text)).toEqual(ample.t.segments.map((x) => x.text));
+  });
+
   it("few chunks or many: the same timeline coverage", async () => {
     const clip = makeMedia("lj001-240s.flac", ["-i", lj001, "-t", "240"]);
     const heard: { at: number; start: number; text: string }[] = [];

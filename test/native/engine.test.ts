@@ -12,6 +12,7 @@ import type { NativeChunk, NativeJobEvent } from "../../src/bindings/addonTypes"
 import { loadAddon } from "../../src/bindings/loadAddon";
 import { LocalWhisperEngine } from "../../src/core/engines/LocalWhisperEngine";
 import { FleetError } from "../../src/core/errors";
+import { stateBytesBound } from "../../src/core/scheduling/workerSizing";
 import { speedToFit, windowsFor } from "../../src/core/planning/windowPlan";
 import type { PlannedChunk } from "../../src/core/types";
 import { cacheDir, pcm, rawPcmFile } from "../support/audio";
@@ -86,7 +87,9 @@ describe("model loading and facts", () => {
     await expectCode(LocalWhisperEngine.load({ modelPath: truncated }), "MODEL_INVALID");
     await expectCode(LocalWhisperEngine.load({ modelPath: wrongMagic }), "MODEL_INVALID");
     await expectCode(LocalWhisperEngine.load({ modelPath: 42 as unknown as string }), "INVALID_ARGUMENT");
-    await expectCode(LocalWhisperEngine.load({ modelPath: model("tiny.en"), workers: 0 }), "INVALID_ARGUMENT");
+    // 0 workers is the weights alone (states come with resize); fewer is no count at all.
+    await expectCode(LocalWhisperEngine.load({ modelPath: model("tiny.en"), workers: -1 }), "INVALID_ARGUMENT");
+    await expectCode(LocalWhisperEngine.load({ modelPath: model("tiny.en"), workers: 1.5 }), "INVALID_ARGUMENT");
   });
 
   it("rejects with ABORTED when the load is cancelled", async () => {
@@ -425,5 +428,32 @@ describe("lifecycle and memory", () => {
     } finally {
       await engine.dispose();
     }
+  });
+
+  it("a model loaded with no workers holds no state; each model's state, measured once created, stays inside the bound the sizing plans by before one exists", async () => {
+    const lines: string[] = [];
+    for (const name of ["tiny.en", "base.en", "tiny-ko", "base-ko"] as const) {
+      // Without flash attention a state also holds the encoder's attention matrices: its largest case.
+      for (const flashAttn of [true, false]) {
+        const m = new (loadAddon().WhisperModel)(model(name), { flashAttn });
+        try {
+          await m.load();
+          expect(m.memory()).toMatchObject({ workers: 0, stateBytes: 0 });
+          await m.resize(1);
+          const { weightsBytes, stateBytes } = m.memory();
+          expect(stateBytes).toBeGreaterThan(50e6);
+          expect(stateBytes).toBeLessThan(stateBytesBound(weightsBytes));
+          lines.push(
+            `${name}${flashAttn ? "" : " (no flash attention)"}: state ${(stateBytes / 2 ** 20).toFixed(0)} MiB, bound ${(stateBytesBound(weightsBytes) / 2 ** 20).toFixed(0)} MiB`,
+          );
+        } finally {
+          await m.dispose();
+        }
+      }
+    }
+    const engine = await LocalWhisperEngine.load({ modelPath: model("tiny.en"), workers: 0 });
+    expect(engine.memory()).toMatchObject({ workers: 0, stateBytes: 0 });
+    await engine.dispose();
+    console.log(lines.join("; "));
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 
-import { sizeWorkers, wishFromChunks } from "../../src/core/scheduling/workerSizing";
+import { sizeWorkers, stateBytesBound, statesMemoryHolds, wishFromChunks } from "../../src/core/scheduling/workerSizing";
 
 const GB = 1e9;
 
@@ -184,5 +184,26 @@ describe("worker sizing", () => {
       sizeWorkers({ chunks: 2, windows: 14, minWorkers: 1, maxWorkers: 10, engine: "local", backend: "gpu", cores: 2, remembered: 2, known: { 2: 14 } })
         .workers,
     ).toBe(2);
+  });
+
+  it("counts the states memory holds next to one copy of the weights, and bounds a state before one is measured", () => {
+    // 70% of 8 GB is 5.6 GB: 3.1 GB of weights leave room for 8 states of 0.3 GB.
+    expect(statesMemoryHolds(8 * GB, 3.1 * GB, 0.3 * GB)).toBe(8);
+    expect(statesMemoryHolds(8 * GB, 3.1 * GB, 0.3 * GB, 0.5)).toBe(3);
+    expect(statesMemoryHolds(1 * GB, 3.1 * GB, 0.3 * GB)).toBe(0);
+    // The same count the sizing's memory step reports.
+    const d = sizeWorkers({
+      chunks: 24,
+      minWorkers: 1,
+      maxWorkers: 10,
+      engine: "local",
+      backend: "gpu",
+      cores: 10,
+      availableBytes: 8 * GB,
+      weightsBytes: 3.1 * GB,
+      stateBytes: 0.3 * GB,
+    });
+    expect(d.sharedModelWorkers).toBe(statesMemoryHolds(8 * GB, 3.1 * GB, 0.3 * GB));
+    expect(stateBytesBound(77e6)).toBe(77e6 + 256 * 2 ** 20);
   });
 });

@@ -27,7 +27,7 @@ export interface LocalEngineOptions {
   useGpu?: boolean;
   /** Linux: the model's big buffers on transparent huge pages (default true). */
   hugePages?: boolean;
-  /** Workers to start with (each holds one whisper_state). */
+  /** Workers to start with (each holds one whisper_state; default 1). 0 loads the weights alone: states come with resize(). */
   workers?: number;
   signal?: AbortSignal;
   /** A load that takes longer fails with MODEL_LOAD_TIMEOUT (default 120 s). */
@@ -61,7 +61,7 @@ export class LocalWhisperEngine implements TranscriptionEngine {
   /** Loads the model once; rejects with ABORTED as soon as `signal` fires (the load is then freed). */
   static async load(options: LocalEngineOptions): Promise<LocalWhisperEngine> {
     if (typeof options?.modelPath !== "string" || options.modelPath.length === 0) throw invalidArgument("a model file path", "modelPath", options?.modelPath);
-    if (options.workers !== undefined) validateWorkers(options.workers);
+    if (options.workers !== undefined && options.workers !== 0) validateWorkers(options.workers);
     if (options.signal?.aborted) throw abortError();
     // whisper.cpp trusts the file; a truncated or corrupt one must be turned away before it loads.
     checkModelFile(options.modelPath);
@@ -83,7 +83,7 @@ export class LocalWhisperEngine implements TranscriptionEngine {
     try {
       const facts = await Promise.race([loading, aborted]);
       const engine = new LocalWhisperEngine(native, facts);
-      await engine.resize(options.workers ?? 1);
+      if (options.workers !== 0) await engine.resize(options.workers ?? 1);
       return engine;
     } catch (error) {
       // whisper.cpp cannot stop a load half-way; free the model whenever the load ends.

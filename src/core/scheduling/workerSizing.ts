@@ -22,7 +22,7 @@ export interface SizingInput {
   cores: number;
   /** Bytes the OS says are available now (systeminformation `mem.available`). */
   availableBytes?: number;
-  /** Share of available memory the job may use (the plan's 70%). */
+  /** Share of available memory the job may use (default MEMORY_SHARE). */
   memoryShare?: number;
   weightsBytes?: number;
   stateBytes?: number;
@@ -60,7 +60,7 @@ export interface SizingDecision {
 }
 
 const GB = 1e9;
-const fmtGB = (b: number) => `${(b / GB).toFixed(2)} GB`;
+export const fmtGB = (b: number) => `${(b / GB).toFixed(2)} GB`;
 
 /** The plan's table: <=2 chunks: 1 worker; <=5: 3; <=10: 5; more: max(chunks/2, 5). */
 export function wishFromChunks(chunks: number): number {
@@ -130,11 +130,12 @@ export function sizeWorkers(input: SizingInput): SizingDecision {
     };
     if (!byPlan) explore(untried());
     if (input.availableBytes && input.weightsBytes && input.stateBytes) {
-      const budget = input.availableBytes * (input.memoryShare ?? 0.7);
+      const share = input.memoryShare ?? MEMORY_SHARE;
+      const budget = input.availableBytes * share;
       wholeModelWorkers = Math.max(0, Math.floor(budget / (input.weightsBytes + input.stateBytes)));
-      sharedModelWorkers = Math.max(0, Math.floor((budget - input.weightsBytes) / input.stateBytes));
+      sharedModelWorkers = statesMemoryHolds(input.availableBytes, input.weightsBytes, input.stateBytes, share);
       const note =
-        `memory budget ${fmtGB(budget)} (70% of ${fmtGB(input.availableBytes)} available): ` +
+        `memory budget ${fmtGB(budget)} (${Math.round(share * 100)}% of ${fmtGB(input.availableBytes)} available): ` +
         `shared weights ${fmtGB(input.weightsBytes)} once + ${fmtGB(input.stateBytes)} per worker → up to ${sharedModelWorkers} ` +
         `(a whole model per worker would allow only ${wholeModelWorkers})`;
       if (sharedModelWorkers < n) {
@@ -180,6 +181,30 @@ export function sizeWorkers(input: SizingInput): SizingDecision {
   ceiling = Math.max(ceiling, n);
   const explanation = `${n} worker(s) × ${threadsPerWorker} thread(s): ` + steps.map((s) => s.note).join("; ");
   return { workers: n, ceiling, threadsPerWorker, steps, wholeModelWorkers, sharedModelWorkers, explanation };
+}
+
+/** Share of the available memory a job may use (the product plan's 70%). */
+export const MEMORY_SHARE = 0.7;
+
+/** Worker states that fit the memory budget next to one shared copy of the weights. */
+export function statesMemoryHolds(availableBytes: number, weightsBytes: number, stateBytes: number, share = MEMORY_SHARE): number {
+  return Math.max(0, Math.floor((availableBytes * share - weightsBytes) / stateBytes));
+}
+
+/**
+ * What one worker state may take, before any exists to measure: the model's weights + 256 MiB.
+ * A state is whisper.cpp's KV caches and compute buffers. They grow with the model's width and
+ * depth as its weights do (more slowly), never with the weights' precision, plus a part every
+ * model has: the decoder's buffer holds the logits of a whole text context (51,865 × 448 floats,
+ * ~93 MB). Measured (test/native/engine.test.ts), with flash attention and without it (the encoder's
+ * attention matrices too): tiny 139 / 184 MiB next to 74 MiB of weights, base 161 / 221 next to
+ * 141, small 229 / 319 next to 464. The tightest cases are quantized models: a 5-bit tiny's states
+ * are tiny's (at most 184 MiB) next to a 286 MiB bound; a 5-bit large-v3's, summed from their
+ * parts, ~0.63 GiB next to 1.26. Only the decision to create states before one is measured rests
+ * on it (FleetSession.size); the count is then checked again against the state measured.
+ */
+export function stateBytesBound(weightsBytes: number): number {
+  return weightsBytes + 256 * 2 ** 20;
 }
 
 /**
