@@ -76,10 +76,14 @@ async function availableMemoryFromSystem(): Promise<number | undefined> {
   }
 }
 
-/** Started before the local model has loaded: the memory reading (transcribeFile) and the plans (planEveryLayout). */
+/**
+ * Started before the local model has loaded: the memory reading (transcribeFile), the plans
+ * (planEveryLayout) and the first worker states (warmStates, with what the sizing should say of them).
+ */
 interface HeadStart {
   memory?: Promise<number | undefined>;
   plans?: LayoutPlans;
+  states?: Promise<string | undefined>;
 }
 
 /** The plan of a file for a worker layout, each made once: the sizing prices several, the chosen one is cut. */
@@ -206,13 +210,13 @@ export class FleetSession {
     report({ phase: "probing" });
     // Read as the job starts, before the weights take their share: the sizing budgets them itself.
     const memory = config.engine === "cloud" ? undefined : this.availableMemory().catch(() => undefined);
-    const { media, engine, fallbacks, plans } = await this.decodeWhileLoading(path, config, signal, report);
+    const { media, engine, fallbacks, plans, states } = await this.decodeWhileLoading(path, config, signal, report, memory);
     try {
       const mediaDecodeMs = Date.now() - t0;
       throwIfAborted(signal);
       const planStarted = Date.now();
       report({ phase: "planning" });
-      const planned = await this.planFile(path, engine, media, config, options.confirmCost, { memory, plans });
+      const planned = await this.planFile(path, engine, media, config, options.confirmCost, { memory, plans, states });
       const planMs = Date.now() - planStarted;
       const { schedule, firstTextMs, firstHeardMs } = await this.scheduleFile(path, engine, media, planned, config, options, t0);
       fallbacks.push(...schedule.fallbacks);
@@ -270,7 +274,13 @@ export class FleetSession {
    * Decodes the file while the model loads; if no engine can run, decoding stops at once rather
    * than after an hour-long file has been read.
    */
-  private async decodeWhileLoading(path: string, config: FleetConfig, signal: AbortSignal | undefined, report: (p: Partial<ProgressSnapshot>) => void) {
+  private async decodeWhileLoading(
+    path: string,
+    config: FleetConfig,
+    signal: AbortSignal | undefined,
+    report: (p: Partial<ProgressSnapshot>) => void,
+    memory: Promise<number | undefined> | undefined,
+  ) {
     const ffmpeg = this.ffmpegInfo();
     const fallbacks: FallbackRecord[] = [];
     const linked = new AbortController();
@@ -290,18 +300,27 @@ export class FleetSession {
         return undefined;
       },
     );
+    // A model that loads before the file is decoded gets its first states then, sized by the
+    // file's length as the container states it (warmStates).
+    let decoded = false;
+    let duration: number | undefined;
+    const states = enginePick.then((e) =>
+      e?.kind === "local" && !decoded && !signal?.aborted ? this.warmStates(e as LocalWhisperEngine, config, memory, duration) : undefined,
+    );
     let media: Awaited<ReturnType<typeof decodeMedia>>;
     try {
       media = await decodeMedia(path, {
         ffmpeg: ffmpeg.path,
         tempDir: config.tempDir,
         signal: linked.signal,
+        onProbe: (probe) => (duration = probe.duration),
         onProgress: (done, total) => report({ phase: "decoding", decoded: { done, total } }),
       });
     } catch (error) {
       // A failed engine is what stopped the decode; otherwise the file itself is the problem.
       throw engineError !== undefined && !signal?.aborted ? toFleetError(engineError) : error;
     } finally {
+      decoded = true;
       signal?.removeEventListener("abort", onAbort);
     }
     report({ phase: "loading" });
@@ -312,7 +331,7 @@ export class FleetSession {
       throw toFleetError(engineError);
     }
     const engine = this.hooks.decorateEngine ? this.hooks.decorateEngine(picked) : picked;
-    return { media, engine, fallbacks, plans };
+    return { media, engine, fallbacks, plans, states };
   }
 
   /**
@@ -350,7 +369,7 @@ export class FleetSession {
     // Each layout the sizing prices is planned once; the chosen one's plan is the one cut.
     const planFor = (engine.kind === "local" && early.plans) || layoutPlans(media, planOptions);
     const planCost = (workers: number, threads: number) => planFor(workers, threads).makespanWindows;
-    const sizing = await this.size(engine, media.duration, chunkSeconds, config, remembered, planCost, early.memory);
+    const sizing = await this.size(engine, media.duration, chunkSeconds, config, remembered, planCost, early);
     const identity = config.cache ? await fileIdentity(path) : "";
     const cache = config.cache ? new ResumeCache({ dir: config.cacheDir }) : undefined;
     const cap = cloudModel(config.cloud.model).maxSeconds;
@@ -475,7 +494,7 @@ export class FleetSession {
     config: FleetConfig,
     remembered: StatsEntry | undefined,
     planCost: (workers: number, threads: number) => number,
-    memory: Promise<number | undefined> | undefined,
+    early: HeadStart,
   ): Promise<SizingDecision & { backend: "cpu" | "gpu" }> {
     const local = engine.kind === "local" && this.local ? await this.local.engine : undefined;
     const backend = local?.usesGpu() ? "gpu" : "cpu";
@@ -509,7 +528,7 @@ export class FleetSession {
         backend,
         ...sizeWorkers({ chunks, windows, minWorkers: config.minWorkers, maxWorkers: config.maxWorkers, engine: "local", cores: this.cores, planCost }),
       };
-    const availableBytes = await (memory ?? this.availableMemory());
+    const availableBytes = await (early.memory ?? this.availableMemory());
     const { weightsBytes } = local.memory();
     const sizeFor = (stateBytes: number) =>
       sizeWorkers({
@@ -528,23 +547,11 @@ export class FleetSession {
         stale: staleLayouts(remembered),
         planCost,
       });
-    let stateBytes = local.memory().stateBytes;
-    let created: string | undefined;
-    if (!stateBytes) {
-      // The model loads without a state. Where memory would hold one per core even at the bound,
-      // the job is sized on the bound and its states are created at once, side by side (one
-      // state's ~0.1 s instead of one after another); otherwise one is created and measured first.
-      const bound = stateBytesBound(weightsBytes);
-      const ample = backend === "cpu" && (!availableBytes || statesMemoryHolds(availableBytes, weightsBytes, bound) >= this.cores);
-      const count = ample ? sizeFor(bound).workers : 1;
-      // A state that cannot be created shows as too few workers; the scheduler's start handles it.
-      await local.resize(count).catch(() => undefined);
-      stateBytes = local.memory().stateBytes;
-      created = ample
-        ? `${count} state(s) created together (memory holds one per core even at ${fmtGB(bound)} each)`
-        : `one state created and measured first (${backend === "gpu" ? "GPU backend" : `at ${fmtGB(bound)} a state memory might not hold one per core`})`;
-    }
-    const decision = sizeFor(stateBytes);
+    // The model loads without a state: its first ones came while the file decoded, or come now,
+    // sized on the bound (createStates).
+    let created = await early.states;
+    if (!local.memory().stateBytes) created = await this.createStates(local, availableBytes, (bound) => sizeFor(bound).workers, "");
+    const decision = sizeFor(local.memory().stateBytes);
     if (!created) return { backend, ...decision };
     return {
       backend,
@@ -552,6 +559,49 @@ export class FleetSession {
       steps: [...decision.steps, { rule: "states", value: decision.workers, note: created }],
       explanation: `${decision.explanation}; ${created}`,
     };
+  }
+
+  /**
+   * A job's first worker states, created while its file still decodes when the model loads first
+   * (the ~0.1 s a state takes is then off the job's path): as many as the sizing could want for a
+   * file this long on this machine — one per core, each with two 30-second windows or more — and
+   * where memory might not hold that many, one (see createStates). A layout of fewer workers
+   * retires the rest before the first chunk. Never rejects: what fails here is met again by the
+   * sizing or the scheduler.
+   */
+  private async warmStates(
+    engine: LocalWhisperEngine,
+    config: FleetConfig,
+    memory: Promise<number | undefined> | undefined,
+    duration: number | undefined,
+  ): Promise<string | undefined> {
+    try {
+      if (engine.memory().workers > 0) return undefined; // a session's pool from an earlier job
+      const most = config.workers ?? Math.min(this.cores, config.maxWorkers, duration ? Math.max(1, Math.floor(windowsFor(duration) / 2)) : 1);
+      return await this.createStates(engine, await (memory ?? this.availableMemory()), () => most, "while the file decoded");
+    } catch {
+      return undefined;
+    }
+  }
+
+  /**
+   * Creates the first worker states of a model loaded without any. Where memory would hold one per
+   * core even at the bound on a state's size (stateBytesBound), `count(bound)` of them at once, side
+   * by side (~0.13 s for two base states, against 0.095 s each one after another); otherwise one,
+   * whose measured size the sizing then budgets by. Says which, for the sizing's explanation.
+   */
+  private async createStates(local: LocalWhisperEngine, availableBytes: number | undefined, count: (bound: number) => number, when: string): Promise<string> {
+    const { weightsBytes } = local.memory();
+    const bound = stateBytesBound(weightsBytes);
+    const gpu = local.usesGpu();
+    const ample = !gpu && (!availableBytes || statesMemoryHolds(availableBytes, weightsBytes, bound) >= this.cores);
+    const n = ample ? count(bound) : 1;
+    // A state that cannot be created shows as too few workers; the scheduler's start handles it.
+    await local.resize(n).catch(() => undefined);
+    const at = when ? ` ${when}` : "";
+    return ample
+      ? `${n} state(s) created together${at} (memory holds one per core even at ${fmtGB(bound)} each)`
+      : `one state created and measured first${at} (${gpu ? "GPU backend" : `at ${fmtGB(bound)} a state memory might not hold one per core`})`;
   }
 
   /** Bytes of memory available now (the test hook, or systeminformation). */

@@ -152,9 +152,13 @@ describe("pipeline on real speech", () => {
       expect(t.metrics!.workers.decision).toMatch(/\+ 0\.15 GB per worker/);
     }
     expect(ample.statesAtStart[0]).toBe(2);
-    expect(ample.t.metrics!.workers.decision).toMatch(/2 state\(s\) created together \(memory holds one per core even at 0\.35 GB each\)/);
+    expect(ample.t.metrics!.workers.decision).toMatch(
+      /2 state\(s\) created together( while the file decoded)? \(memory holds one per core even at 0\.35 GB each\)/,
+    );
     expect(tight.statesAtStart[0]).toBe(1);
-    expect(tight.t.metrics!.workers.decision).toMatch(/one state created and measured first \(at 0\.35 GB a state memory might not hold one per core\)/);
+    expect(tight.t.metrics!.workers.decision).toMatch(
+      /one state created and measured first( while the file decoded)? \(at 0\.35 GB a state memory might not hold one per core\)/,
+    );
     expect(tight.t.segments.map((x) => x.text)).toEqual(ample.t.segments.map((x) => x.text));
   });
 

@@ -32,6 +32,8 @@ export interface DecodeMediaOptions {
   tempDir?: string;
   signal?: AbortSignal;
   onProgress?: (decodedSeconds: number, totalSeconds: number | undefined) => void;
+  /** What the container says of the file, as soon as it is probed (before the decode starts). */
+  onProbe?: (probe: ProbeResult) => void;
 }
 
 export interface DecodedMedia extends DecodedAudio {
@@ -126,6 +128,7 @@ function clock(seconds: number): string {
 
 export async function decodeMedia(path: string, options: DecodeMediaOptions): Promise<DecodedMedia> {
   const probe = await probeMedia(options.ffmpeg, path, options.signal);
+  options.onProbe?.(probe);
   const root = options.tempDir ?? tmpdir();
   const dir = await mkdtemp(join(root, "whisper-fleet-")).catch((error: unknown) => {
     throw diskError(error, root, path, probe.duration);
