@@ -35,6 +35,8 @@ describe("worker sizing", () => {
     });
     expect(d.wholeModelWorkers).toBe(1);
     expect(d.sharedModelWorkers).toBe(8);
+    // The count the sizing starts a job's states by (FleetSession), from the same rule.
+    expect(statesMemoryHolds(8 * GB, 3.1 * GB, 0.3 * GB)).toBe(8);
     expect(d.workers).toBe(8);
     expect(d.explanation).toMatch(/shared weights 3\.10 GB once \+ 0\.30 GB per worker → up to 8 \(a whole model per worker would allow only 1\)/);
   });
@@ -187,23 +189,8 @@ describe("worker sizing", () => {
   });
 
   it("counts the states memory holds next to one copy of the weights, and bounds a state before one is measured", () => {
-    // 70% of 8 GB is 5.6 GB: 3.1 GB of weights leave room for 8 states of 0.3 GB.
-    expect(statesMemoryHolds(8 * GB, 3.1 * GB, 0.3 * GB)).toBe(8);
     expect(statesMemoryHolds(8 * GB, 3.1 * GB, 0.3 * GB, 0.5)).toBe(3);
     expect(statesMemoryHolds(1 * GB, 3.1 * GB, 0.3 * GB)).toBe(0);
-    // The same count the sizing's memory step reports.
-    const d = sizeWorkers({
-      chunks: 24,
-      minWorkers: 1,
-      maxWorkers: 10,
-      engine: "local",
-      backend: "gpu",
-      cores: 10,
-      availableBytes: 8 * GB,
-      weightsBytes: 3.1 * GB,
-      stateBytes: 0.3 * GB,
-    });
-    expect(d.sharedModelWorkers).toBe(statesMemoryHolds(8 * GB, 3.1 * GB, 0.3 * GB));
     expect(stateBytesBound(77e6)).toBe(77e6 + 256 * 2 ** 20);
   });
 });
