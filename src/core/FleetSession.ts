@@ -21,7 +21,7 @@ import type { ProgressSnapshot } from "./scheduling/progress";
 import { cacheKey, fileIdentity, ResumeCache } from "./scheduling/resumeCache";
 import { runSchedule, type ScheduleResult } from "./scheduling/scheduler";
 import { freshLayouts, machineKey, StatsStore, staleLayouts, statsKey, type StatsEntry } from "./scheduling/statsStore";
-import { fmtGB, sizeWorkers, stateBytesBound, statesMemoryHolds, threadsFor, type SizingDecision } from "./scheduling/workerSizing";
+import { fmtGB, sizeWorkers, stateBytesBound, statesMemoryHolds, threadsFor, workersForWindows, type SizingDecision } from "./scheduling/workerSizing";
 import { stitch } from "./stitching/stitch";
 import { StitchedPrefix } from "./stitching/stitchedPrefix";
 import type { ChunkTranscript, FallbackRecord, JobMetrics, PlannedChunk, Segment, Transcript } from "./types";
@@ -577,7 +577,7 @@ export class FleetSession {
   ): Promise<string | undefined> {
     try {
       if (engine.memory().workers > 0) return undefined; // a session's pool from an earlier job
-      const most = config.workers ?? Math.min(this.cores, config.maxWorkers, duration ? Math.max(1, Math.floor(windowsFor(duration) / 2)) : 1);
+      const most = config.workers ?? Math.min(config.maxWorkers, duration ? workersForWindows(this.cores, windowsFor(duration)) : 1);
       return await this.createStates(engine, await (memory ?? this.availableMemory()), () => most, "while the file decoded");
     } catch {
       return undefined;

@@ -5,9 +5,9 @@
  * filters, vocabulary and the whole tensor table (names, dims, types) and checks that every
  * tensor's bytes lie inside the file and that the table is exactly what the hyperparameters need.
  * It reads a few hundred kilobytes, never the weights, synchronously: a few hundred reads of at
- * most 64 KiB, 5-20 ms in all, that the model's load waits for. As promises they took 40-50 ms,
- * each step queued behind whatever else the main thread had to do as the job starts (spawning the
- * decoder, loading the addon).
+ * most 64 KiB, 20-30 ms in all the first time a process runs them (4-8 ms after), that the model's
+ * load waits for. As promises they took 37-52 ms in the CLI, each step queued behind whatever else
+ * the main thread had to do as the job starts (spawning the decoder, loading the addon).
  */
 import { closeSync, openSync, readSync, statSync } from "node:fs";
 

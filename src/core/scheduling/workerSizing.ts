@@ -70,6 +70,11 @@ export function wishFromChunks(chunks: number): number {
   return Math.max(Math.ceil(chunks / 2), 5);
 }
 
+/** On a CPU: one worker per core while each gets two 30-second windows of the file or more. */
+export function workersForWindows(cores: number, windows: number): number {
+  return Math.max(1, Math.min(cores, Math.floor(windows / 2)));
+}
+
 export function sizeWorkers(input: SizingInput): SizingDecision {
   const steps: SizingStep[] = [];
   const min = Math.max(1, Math.floor(input.minWorkers));
@@ -79,7 +84,7 @@ export function sizeWorkers(input: SizingInput): SizingDecision {
   if (cpu && input.windows !== undefined) {
     // One worker per core runs whisper with 1 thread each, which beats fewer workers with more
     // threads (2 workers × 1 thread: 1.2x one worker × 2 threads on 2 cores).
-    n = Math.max(1, Math.min(input.cores, Math.floor(input.windows / 2)));
+    n = workersForWindows(input.cores, input.windows);
     steps.push({ rule: "windows", value: n, note: `${input.windows} window(s) of 30 s → ${n} worker(s), each with 2 or more` });
   } else {
     n = wishFromChunks(input.chunks);
