@@ -83,15 +83,24 @@ describe("worker sizing", () => {
     expect(d.steps.at(-1)!.rule).toBe("rate-limit");
   });
 
-  it("on a CPU, decides by windows: one worker per core while each gets two windows or more", () => {
+  it("on a CPU, decides by windows: at most one worker per core and one per window", () => {
     // 7 minutes = 2 chunks of 300 s: the chunk table alone said 1 worker; 14 windows keep 2 cores busy.
     const seven = sizeWorkers({ chunks: 2, windows: 14, minWorkers: 1, maxWorkers: 10, engine: "local", backend: "cpu", cores: 2 });
     expect(seven.workers).toBe(2);
     expect(seven.threadsPerWorker).toBe(1);
     expect(seven.steps[0].rule).toBe("windows");
-    // 45 s = 2 windows: one worker with both cores.
+    // 45 s = 2 windows: a worker each on 2 cores; 4 cores find work for 2 workers only.
     const short = sizeWorkers({ chunks: 1, windows: 2, minWorkers: 1, maxWorkers: 10, engine: "local", backend: "cpu", cores: 2 });
-    expect(short).toMatchObject({ workers: 1, threadsPerWorker: 2 });
+    expect(short).toMatchObject({ workers: 2, threadsPerWorker: 1 });
+    expect(sizeWorkers({ chunks: 1, windows: 2, minWorkers: 1, maxWorkers: 10, engine: "local", backend: "cpu", cores: 4 })).toMatchObject({
+      workers: 2,
+      threadsPerWorker: 2,
+    });
+    // 20 s = 1 window: one worker with every core.
+    expect(sizeWorkers({ chunks: 1, windows: 1, minWorkers: 1, maxWorkers: 10, engine: "local", backend: "cpu", cores: 2 })).toMatchObject({
+      workers: 1,
+      threadsPerWorker: 2,
+    });
     // Eight cores, an hour: eight workers of one thread.
     expect(sizeWorkers({ chunks: 12, windows: 120, minWorkers: 1, maxWorkers: 10, engine: "local", backend: "cpu", cores: 8 }).workers).toBe(8);
   });
@@ -114,6 +123,11 @@ describe("worker sizing", () => {
     expect(size({ 1: 14.09, 2: 7.06 }).workers).toBe(2);
     // But not when the cut costs two workers a window of their own.
     expect(size({ 1: 4.03, 2: 2.56 }).workers).toBe(1);
+    // A minute is two windows: one each on one thread, not both on two threads (the old rule of two
+    // windows a worker or more ran it 5–7% slower); one and a half minutes, three windows, is one
+    // worker's (two windows on one thread take longer than three on two).
+    expect(twoCores(2, { 1: 2.0, 2: 1.03 }, {})).toMatchObject({ workers: 2, threadsPerWorker: 1 });
+    expect(twoCores(3, { 1: 3.0, 2: 2.0 }, {})).toMatchObject({ workers: 1, threadsPerWorker: 2 });
     // Measured layouts replace the prior: this machine ran 2 × 1 at 16 s of windows per second and
     // 1 × 2 at 11 (a window takes the one worker 2.73 s, each of two workers 3.75 s): 6.6 × 2.73 =
     // 18 s against 4.2 × 3.75 = 15.75 s, 2 × 1 faster by 14%.
@@ -163,8 +177,8 @@ describe("worker sizing", () => {
   });
 
   it("learns the layout across jobs: a neighbour of the best known layout that no job measured is tried once, then the best is kept", () => {
-    const job = (remembered?: number, known?: Record<number, number>, cores = 2) =>
-      sizeWorkers({ chunks: 2, windows: 14, minWorkers: 1, maxWorkers: 10, engine: "local", backend: "cpu", cores, remembered, known });
+    const job = (remembered?: number, known?: Record<number, number>, cores = 2, windows = 14) =>
+      sizeWorkers({ chunks: 2, windows, minWorkers: 1, maxWorkers: 10, engine: "local", backend: "cpu", cores, remembered, known });
     // First job on a machine: one worker per core, nothing to learn from.
     expect(job().workers).toBe(2);
     // Second job: 2 × 1 measured, 1 × 2 never: this job measures it (a 7-minute file cannot try both).
@@ -178,9 +192,10 @@ describe("worker sizing", () => {
     expect(job(4, { 4: 9.5, 8: 8.1 }, 8).workers).toBe(2);
     expect(job(4, { 2: 7.9, 4: 9.5, 8: 8.1 }, 8).workers).toBe(4);
     expect(job(8, { 8: 8.1 }, 8).workers).toBe(4);
-    // Not a neighbour with more workers than the file has pairs of windows (14 windows: at most 7).
-    expect(job(4, { 4: 9.5 }, 8).workers).toBe(2);
-    expect(job(4, { 2: 7.9, 4: 9.5 }, 8).workers).toBe(4);
+    // Not a neighbour with more workers than the file has windows (7 windows: at most 7).
+    expect(job(4, { 4: 9.5 }, 8, 7).workers).toBe(2);
+    expect(job(4, { 2: 7.9, 4: 9.5 }, 8, 7).workers).toBe(4);
+    expect(job(4, { 4: 9.5 }, 8, 8).workers).toBe(8);
     // A worker count set by hand, or a GPU, explores nothing.
     expect(
       sizeWorkers({ chunks: 2, windows: 14, minWorkers: 1, maxWorkers: 10, engine: "local", backend: "gpu", cores: 2, remembered: 2, known: { 2: 14 } })

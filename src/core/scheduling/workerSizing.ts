@@ -1,7 +1,7 @@
 /**
  * How many workers a job gets (pure, deterministic), decided before the file is cut so the plan
  * can be shaped for them: the product plan's chunk-count rule (local CPU engines: at most one
- * worker per core while each gets at least two 30-second windows), then memory, then compute; on a
+ * worker per core and one per 30-second window of the file), then memory, then compute; on a
  * CPU, the layout (workers × threads) whose plan for this file is predicted to finish first, from
  * the throughput this machine measured per layout or a thread-scaling prior. Every clamp is
  * recorded so the front ends can say why.
@@ -70,9 +70,15 @@ export function wishFromChunks(chunks: number): number {
   return Math.max(Math.ceil(chunks / 2), 5);
 }
 
-/** On a CPU: one worker per core while each gets two 30-second windows of the file or more. */
+/**
+ * On a CPU: at most one worker per core and one per 30-second window of the file; which layout
+ * within that runs is the plan's pricing (fastestLayout). A worker with a single window is no
+ * waste: on 1 minute, two one-window chunks on one thread each ran 5–7% sooner than both windows
+ * on one worker with two threads (the decoder scales worst with threads), where three windows
+ * price as one worker (two windows on one thread take longer than three on two).
+ */
 export function workersForWindows(cores: number, windows: number): number {
-  return Math.max(1, Math.min(cores, Math.floor(windows / 2)));
+  return Math.max(1, Math.min(cores, Math.floor(windows)));
 }
 
 export function sizeWorkers(input: SizingInput): SizingDecision {
@@ -85,7 +91,7 @@ export function sizeWorkers(input: SizingInput): SizingDecision {
     // One worker per core runs whisper with 1 thread each, which beats fewer workers with more
     // threads (2 workers × 1 thread: 1.2x one worker × 2 threads on 2 cores).
     n = workersForWindows(input.cores, input.windows);
-    steps.push({ rule: "windows", value: n, note: `${input.windows} window(s) of 30 s → ${n} worker(s), each with 2 or more` });
+    steps.push({ rule: "windows", value: n, note: `${input.windows} window(s) of 30 s → at most ${n} worker(s), each with one or more` });
   } else {
     n = wishFromChunks(input.chunks);
     steps.push({ rule: "chunks", value: n, note: `${input.chunks} chunk(s) → wish ${n}` });
@@ -109,8 +115,8 @@ export function sizeWorkers(input: SizingInput): SizingDecision {
       n = input.remembered;
       steps.push({ rule: "remembered", value: n, note: `best count measured earlier on this machine and model` });
     }
-    // Not a neighbour with more workers than the file has pairs of windows for.
-    let most = Math.max(1, Math.floor((input.windows ?? Infinity) / 2));
+    // Not a neighbour with more workers than the file has windows for.
+    let most = Math.max(1, Math.floor(input.windows ?? Infinity));
     const untried = () => (cpu && input.remembered ? untriedNeighbour(n, input.cores, min, max, input.known ?? {}, most) : undefined);
     // `priced`: predicted seconds per layout for this file, when there is a plan to price by.
     const explore = (value: number | undefined, priced?: Map<number, number>) => {
