@@ -97,6 +97,92 @@ describe("decoding", () => {
     expect(leftovers()).toEqual([]);
   });
 
+  describe("a WAV of 16 kHz mono PCM, read without ffmpeg", () => {
+    // Twins of one recording: what ffmpeg decodes them to is what the WAV reader must give.
+    const clip = () => makeMedia("lj001-45s.flac", ["-i", lj001, "-t", "45"]);
+    // ffmpeg writes mono 16-bit as plain PCM; this header names the format in a sub-format GUID.
+    const extensibleWav = () => {
+      const plain = readFileSync(makeMedia("lj001-45s-s16.wav", ["-i", clip(), "-c:a", "pcm_s16le"]));
+      const samples = plain.subarray(plain.indexOf("data") + 8);
+      const fmt = Buffer.alloc(48);
+      fmt.write("fmt ", 0, "latin1");
+      fmt.writeUInt32LE(40, 4);
+      fmt.writeUInt16LE(0xfffe, 8); // WAVE_FORMAT_EXTENSIBLE
+      fmt.writeUInt16LE(1, 10); // mono
+      fmt.writeUInt32LE(16000, 12);
+      fmt.writeUInt32LE(32000, 16); // bytes per second
+      fmt.writeUInt16LE(2, 20); // block align
+      fmt.writeUInt16LE(16, 22); // bits
+      fmt.writeUInt16LE(22, 24); // extension size
+      fmt.writeUInt16LE(16, 26); // valid bits
+      fmt.writeUInt32LE(4, 28); // front centre
+      Buffer.from("0100000000001000800000aa00389b71", "hex").copy(fmt, 32); // KSDATAFORMAT_SUBTYPE_PCM
+      const data = Buffer.alloc(8);
+      data.write("data", 0, "latin1");
+      data.writeUInt32LE(samples.length, 4);
+      const head = Buffer.alloc(12);
+      head.write("RIFF", 0, "latin1");
+      head.writeUInt32LE(4 + fmt.length + data.length + samples.length, 4);
+      head.write("WAVE", 8, "latin1");
+      const path = join(tempRoot, "extensible.wav");
+      writeFileSync(path, Buffer.concat([head, fmt, data, samples]));
+      return path;
+    };
+    const decodeBoth = async (wav: string, ffmpegInput: string) => {
+      // No ffmpeg at all: the WAV path must not need one.
+      const fast = await decodeMedia(wav, { ffmpeg: join(tempRoot, "no-ffmpeg-here"), tempDir: tempRoot });
+      const slow = await decodeMedia(ffmpegInput, { ffmpeg: resolveFfmpeg().path, tempDir: tempRoot });
+      return { fast, slow, dispose: () => Promise.all([fast.dispose(), slow.dispose()]) };
+    };
+
+    it.each([
+      ["16-bit", "lj001-45s-s16.wav", ["-c:a", "pcm_s16le"]],
+      ["float", "lj001-45s-f32.wav", ["-c:a", "pcm_f32le"]],
+      ["16-bit with a LIST chunk before the samples", "lj001-45s-tagged.wav", ["-c:a", "pcm_s16le", "-metadata", "title=A lecture"]],
+      ["16-bit with a broadcast (bext) chunk", "lj001-45s-bext.wav", ["-c:a", "pcm_s16le", "-write_bext", "1"]],
+      ["16-bit as WAVE_FORMAT_EXTENSIBLE", "", []],
+    ])("%s: the same samples and energy map as ffmpeg's decode", async (_kind, name, args) => {
+      const wav = name ? makeMedia(name as string, ["-i", clip(), ...(args as string[])]) : extensibleWav();
+      const { fast, slow, dispose } = await decodeBoth(wav, clip());
+      try {
+        expect(fast.samples).toBe(slow.samples);
+        expect(readFileSync(fast.path).equals(readFileSync(slow.path))).toBe(true);
+        expect(Buffer.from(fast.energy.rms.buffer).equals(Buffer.from(slow.energy.rms.buffer))).toBe(true);
+        expect(fast.probe).toMatchObject({ format: "wav", duration: 45, audio: { sampleRate: 16000, channels: "mono" } });
+        expect(fast.warnings).toEqual([]);
+      } finally {
+        await dispose();
+      }
+    });
+
+    it("a cut-off WAV gives what it holds and says how much of its header's length that is", async () => {
+      const whole = readFileSync(makeMedia("lj001-45s-s16.wav", ["-i", clip(), "-c:a", "pcm_s16le"]));
+      const cut = join(tempRoot, "cut.wav");
+      writeFileSync(cut, whole.subarray(0, whole.indexOf("data") + 8 + 16000 * 2 * 20 + 1)); // 20 s and half a sample
+      const media = await decodeMedia(cut, { ffmpeg: join(tempRoot, "no-ffmpeg-here"), tempDir: tempRoot });
+      try {
+        expect(media.samples).toBe(16000 * 20);
+        expect(media.warnings).toEqual([`Only 20.0 s of the 45.0 s in ${cut} could be decoded; the rest is missing or damaged.`]);
+      } finally {
+        await media.dispose();
+      }
+    });
+
+    it("a WAV whisper cannot hear as it is (48 kHz stereo, 8-bit) goes to ffmpeg", async () => {
+      for (const [name, args] of [
+        ["lj001-45s-48k.wav", ["-ar", "48000", "-ac", "2"]],
+        ["lj001-45s-u8.wav", ["-c:a", "pcm_u8"]],
+      ] as const) {
+        const wav = makeMedia(name, ["-i", clip(), ...args]);
+        await expect(decodeMedia(wav, { ffmpeg: join(tempRoot, "no-ffmpeg-here"), tempDir: tempRoot })).rejects.toMatchObject({ code: "FFMPEG_NOT_FOUND" });
+        const media = await decodeMedia(wav, { ffmpeg: resolveFfmpeg().path, tempDir: tempRoot });
+        expect(media.duration).toBeCloseTo(45, 2);
+        await media.dispose();
+      }
+      expect(leftovers()).toEqual([]);
+    });
+  });
+
   // A real full disk: a 2 MB tmpfs (mounting needs root, as CI runs; elsewhere this is skipped).
   const small = join(tempRoot, "small-disk");
   mkdirSync(small, { recursive: true });

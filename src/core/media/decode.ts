@@ -1,10 +1,11 @@
 /**
  * Decodes the first audio stream of any file ffmpeg reads to 16 kHz mono float32 in a temporary
- * raw file, streaming: memory stays bounded whatever the length. While the samples stream past,
+ * raw file, streaming: memory stays bounded whatever the length. A WAV that already holds 16 kHz
+ * mono PCM is read as it is, to the same bytes, without ffmpeg (wav.ts). While the samples stream past,
  * an energy map (RMS per 20 ms frame) is computed for the chunk planner, so the audio is read once.
  */
 import { spawn } from "node:child_process";
-import { createWriteStream } from "node:fs";
+import { createReadStream, createWriteStream } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { endianness, tmpdir } from "node:os";
 import { join } from "node:path";
@@ -15,6 +16,7 @@ import type { DecodedAudio } from "../engines/engine";
 import { abortError, FleetError } from "../errors";
 import { stderrTail } from "./ffmpeg";
 import { probeMedia, type ProbeResult } from "./probe";
+import { Pcm16ToFloat, readPcmWav } from "./wav";
 
 export const SAMPLE_RATE = 16000;
 export const ENERGY_FRAME_SAMPLES = 320; // 20 ms
@@ -127,7 +129,9 @@ function clock(seconds: number): string {
 }
 
 export async function decodeMedia(path: string, options: DecodeMediaOptions): Promise<DecodedMedia> {
-  const probe = await probeMedia(options.ffmpeg, path, options.signal);
+  // A WAV whisper can hear as it is needs no ffmpeg (wav.ts); anything else is probed by it.
+  const wav = readPcmWav(path);
+  const probe = wav?.probe ?? (await probeMedia(options.ffmpeg, path, options.signal));
   options.onProbe?.(probe);
   const root = options.tempDir ?? tmpdir();
   const dir = await mkdtemp(join(root, "whisper-fleet-")).catch((error: unknown) => {
@@ -145,67 +149,24 @@ export async function decodeMedia(path: string, options: DecodeMediaOptions): Pr
   });
   let stderr = "";
   try {
-    const child = spawn(
-      options.ffmpeg,
-      [
-        "-hide_banner",
-        "-nostdin",
-        "-v",
-        "error",
-        "-i",
-        path,
-        "-map",
-        "0:a:0",
-        "-vn",
-        "-sn",
-        "-dn",
-        "-ac",
-        "1",
-        "-ar",
-        String(SAMPLE_RATE),
-        "-c:a",
-        "pcm_f32le",
-        "-f",
-        "f32le",
-        "pipe:1",
-      ],
-      { stdio: ["ignore", "pipe", "pipe"] },
-    );
-    const exited = new Promise<number | null>((resolve, reject) => {
-      child.on("error", (e) => reject(new FleetError("FFMPEG_NOT_FOUND", `ffmpeg at ${options.ffmpeg} could not be started: ${e.message}`, { cause: e })));
-      child.on("close", (code) => resolve(code));
-    });
-    child.stderr.on("data", (d: Buffer) => {
-      stderr = (stderr + d.toString("utf8")).slice(-32 * 1024);
-    });
-    const onAbort = () => child.kill("SIGKILL");
-    options.signal?.addEventListener("abort", onAbort, { once: true });
     try {
-      await pipeline(child.stdout, meter, createWriteStream(out), { signal: options.signal });
-      const code = await exited;
-      if (options.signal?.aborted) throw abortError();
-      const decoded = meter.samples / SAMPLE_RATE;
-      if (code !== 0) {
-        if (meter.samples > 0) {
-          throw new FleetError(
-            "MEDIA_CORRUPT",
-            `${path} is damaged: decoding stopped at ${clock(decoded)}${probe.duration ? ` of ${clock(probe.duration)}` : ""} (${stderrTail(stderr)}).`,
-            {
-              hint: "Re-export or re-download the file; the part before the damage can be cut out with ffmpeg.",
-            },
-          );
-        }
-        throw new FleetError("FFMPEG_FAILED", `ffmpeg could not decode ${path} (exit ${code}): ${stderrTail(stderr)}`);
-      }
-      if (meter.samples === 0) {
-        throw new FleetError("MEDIA_CORRUPT", `${path} contains no decodable audio (${stderrTail(stderr) || "ffmpeg produced no samples"}).`);
+      if (wav) {
+        const samples = createReadStream(path, { start: wav.dataOffset, end: wav.dataOffset + wav.dataBytes - 1, highWaterMark: 1 << 20 });
+        await (wav.encoding === "s16"
+          ? pipeline(samples, new Pcm16ToFloat(), meter, createWriteStream(out), { signal: options.signal })
+          : pipeline(samples, meter, createWriteStream(out), { signal: options.signal }));
+      } else {
+        stderr = await decodeWithFfmpeg(path, probe, options, meter, out);
       }
     } catch (error) {
       if (options.signal?.aborted) throw abortError(error);
       throw diskError(error, root, path, probe.duration);
-    } finally {
-      options.signal?.removeEventListener("abort", onAbort);
-      if (child.exitCode === null) child.kill("SIGKILL");
+    }
+    if (meter.samples === 0) {
+      throw new FleetError(
+        "MEDIA_CORRUPT",
+        `${path} contains no decodable audio (${stderrTail(stderr) || (wav ? "its data chunk is empty" : "ffmpeg produced no samples")}).`,
+      );
     }
   } catch (error) {
     await dispose();
@@ -227,4 +188,68 @@ export async function decodeMedia(path: string, options: DecodeMediaOptions): Pr
     warnings,
     dispose,
   };
+}
+
+/**
+ * ffmpeg decodes the file's first audio stream to 16 kHz mono float32 through `meter` into `out`;
+ * resolves with what it said on stderr, rejects with a coded error when it failed.
+ */
+async function decodeWithFfmpeg(path: string, probe: ProbeResult, options: DecodeMediaOptions, meter: EnergyMeter, out: string): Promise<string> {
+  let stderr = "";
+  const child = spawn(
+    options.ffmpeg,
+    [
+      "-hide_banner",
+      "-nostdin",
+      "-v",
+      "error",
+      "-i",
+      path,
+      "-map",
+      "0:a:0",
+      "-vn",
+      "-sn",
+      "-dn",
+      "-ac",
+      "1",
+      "-ar",
+      String(SAMPLE_RATE),
+      "-c:a",
+      "pcm_f32le",
+      "-f",
+      "f32le",
+      "pipe:1",
+    ],
+    { stdio: ["ignore", "pipe", "pipe"] },
+  );
+  const exited = new Promise<number | null>((resolve, reject) => {
+    child.on("error", (e) => reject(new FleetError("FFMPEG_NOT_FOUND", `ffmpeg at ${options.ffmpeg} could not be started: ${e.message}`, { cause: e })));
+    child.on("close", (code) => resolve(code));
+  });
+  child.stderr.on("data", (d: Buffer) => {
+    stderr = (stderr + d.toString("utf8")).slice(-32 * 1024);
+  });
+  const onAbort = () => child.kill("SIGKILL");
+  options.signal?.addEventListener("abort", onAbort, { once: true });
+  try {
+    await pipeline(child.stdout, meter, createWriteStream(out), { signal: options.signal });
+    const code = await exited;
+    if (options.signal?.aborted) throw abortError();
+    if (code !== 0) {
+      if (meter.samples > 0) {
+        throw new FleetError(
+          "MEDIA_CORRUPT",
+          `${path} is damaged: decoding stopped at ${clock(meter.samples / SAMPLE_RATE)}${probe.duration ? ` of ${clock(probe.duration)}` : ""} (${stderrTail(stderr)}).`,
+          {
+            hint: "Re-export or re-download the file; the part before the damage can be cut out with ffmpeg.",
+          },
+        );
+      }
+      throw new FleetError("FFMPEG_FAILED", `ffmpeg could not decode ${path} (exit ${code}): ${stderrTail(stderr)}`);
+    }
+    return stderr;
+  } finally {
+    options.signal?.removeEventListener("abort", onAbort);
+    if (child.exitCode === null) child.kill("SIGKILL");
+  }
 }
