@@ -11,7 +11,7 @@
  * Greedy decoding throughout; wall time includes model load; peak RSS is the whole process tree.
  * Prints, per length, Fleet / best timestamped whisper-cli, and the worst ratio over all lengths.
  *
- * Flags: --model PATH --lengths 7,9.5,13,16.5,20,60,5,3 (minutes) --threads N --out FILE.json
+ * Flags: --model PATH --lengths 7,9.5,13,16.5,20,60,5,3,2,1 (minutes) --threads N --out FILE.json
  *        (the short whole-minute files last: where -p N wastes nothing, Fleet's weakest case)
  *        --repeat N (each design N times, mirrored order every other round; the table shows means)
  */
@@ -24,7 +24,7 @@ import { measure } from "./lib.mjs";
 
 export async function runMatrix({ root, shared, ffmpeg, cli, fleet, args }) {
   const cores = Number(args.threads ?? availableParallelism());
-  const lengths = (args.lengths ?? "7,9.5,13,16.5,20,60,5,3").split(",").map(Number);
+  const lengths = (args.lengths ?? "7,9.5,13,16.5,20,60,5,3,2,1").split(",").map(Number);
   const work = mkdtempSync(join(tmpdir(), "wf-matrix-"));
   process.on("exit", () => rmSync(work, { recursive: true, force: true }));
   const speech = join(shared, "speech");
