@@ -1,6 +1,16 @@
 import { describe, expect, it } from "vitest";
 
-import { chunkWindows, planForWorkers, shapeWindows, simulate, soloSpeedup, speedToFit, windowsFor, WINDOW_SECONDS } from "../../src/core/planning/windowPlan";
+import {
+  chunkWindows,
+  MIN_OVERLAP,
+  planForWorkers,
+  shapeWindows,
+  simulate,
+  soloSpeedup,
+  speedToFit,
+  windowsFor,
+  WINDOW_SECONDS,
+} from "../../src/core/planning/windowPlan";
 import { expectTiling } from "../support/planAssertions";
 
 const FRAME = 0.02;
@@ -98,6 +108,26 @@ describe("window plan", () => {
     expectTiling(speech, duration);
     // Cuts in pauses cost no overlap: at most one window more than the audio itself.
     expect(windowsOf(paused).reduce((a, b) => a + b)).toBeLessThanOrEqual(windowsFor(duration) + 1);
+  });
+
+  it("stretches a chunk cut inside speech when the rest would not fit its windows: a minute with no pause near its middle is two one-window chunks", () => {
+    for (const pauses of [
+      [],
+      [
+        [12, 12.6],
+        [45, 45.6],
+      ],
+    ] as [number, number][][]) {
+      const plan = planForWorkers(60, energyMap(60, pauses), { chunkSeconds: 300, overlapSeconds: 5, workers: 2, maxSpeed: 1.03 });
+      expect(plan.chunks.map(chunkWindows)).toEqual([1, 1]);
+      expect(plan.makespanWindows).toBeLessThan(1.1);
+      // Still an overlap for the stitcher at a cut inside speech, and no chunk faster than allowed.
+      expect(plan.chunks[1].overlapBefore).toBeGreaterThanOrEqual(MIN_OVERLAP / 2);
+      for (const c of plan.chunks) expect(c.speed ?? 1).toBeLessThanOrEqual(1.03);
+      expectTiling(plan, 60);
+    }
+    // Played as recorded, a minute of speech cut with an overlap cannot be two windows.
+    expect(planForWorkers(60, energyMap(60, []), { chunkSeconds: 300, overlapSeconds: 5, workers: 2 }).chunks.map(chunkWindows)).not.toEqual([1, 1]);
   });
 
   it("puts text on screen before half time when it costs little: a short first chunk", () => {

@@ -316,6 +316,12 @@ export interface CutOptions {
   maxSpeed?: number;
   /** The user's upper bound on a chunk's own audio (CHUNK_SECONDS). */
   maxChunkSeconds?: number;
+  /**
+   * A cut inside speech moves past this chunk's windows as recorded (this chunk then plays faster)
+   * when the rest of the stretch would not fit its windows otherwise. Off, such a cut stays where
+   * this chunk needs no speed-up; the planner tries both and keeps the better plan.
+   */
+  stretchForRest?: boolean;
   firstIndex?: number;
 }
 
@@ -364,6 +370,10 @@ export function cutToShape(region: { start: number; end: number }, shape: Window
       const room = (restWindows - (to - asRecorded)) / 2;
       half = Math.min(overlap / 2, Math.max(MIN_OVERLAP / 2, room));
       cut = Math.max(cuts[k] + 1, Math.min(cut, asRecorded - half));
+      // Where the rest would spill out of its windows: as late as it needs, up to where this chunk's
+      // own speed-up reaches (a minute of speech with no pause near its middle: two one-window
+      // chunks, each a little faster, instead of three).
+      if (options.stretchForRest) cut = Math.max(cut, Math.min(to - rest + half, latest - half));
     }
     slack = Math.max(0, slack - (full - cut - half));
     cuts.push(cut);
@@ -405,6 +415,8 @@ export function planForWorkers(
     // Shapes cut as recorded, and (when allowed) with speed-ups: one is used only where it wins.
     const speeds = [...new Set([1, Math.max(1, options.maxSpeed ?? 1)])];
     for (const [assumption, maxSpeed] of (energy ? [0, 1] : [1]).flatMap((a) => speeds.map((v) => [a, v] as const))) {
+      // With a speed-up, a cut inside speech may also stretch its chunk for the rest (CutOptions).
+      const stretches = maxSpeed > 1 ? [false, true] : [false];
       const shapes = shapeCandidates(region.end - region.start, {
         workers: options.workers,
         threads: options.threads,
@@ -413,33 +425,35 @@ export function planForWorkers(
         overlappedCuts: (n) => (n - 1) * assumption,
         maxSpeed,
       });
-      for (const shape of shapes) {
-        const key = `${shape.windows.join(",")}|${shape.slack.toFixed(3)}|${shape.solo}|${maxSpeed}`;
-        if (seen.has(key)) continue;
-        seen.add(key);
-        const pieces = cutToShape(
-          region,
-          shape,
-          { energy, ...quiet },
-          {
-            overlap: options.overlapSeconds,
-            searchSeconds: search,
-            maxSpeed,
-            maxChunkSeconds: options.chunkSeconds,
-            firstIndex: chunks.length,
-          },
-        );
-        const windows = pieces.map(chunkWindows);
-        // A cut that pushed a chunk past the windows CHUNK_SECONDS allows is not a plan (the last
-        // chunk takes whatever the cuts before it left).
-        if (windows.some((w) => w > most) || pieces.some((c) => c.ownEnd - c.ownStart > options.chunkSeconds + options.overlapSeconds + 1e-6)) {
-          fallback ??= { windows, pieces };
-          continue;
+      for (const shape of shapes)
+        for (const stretchForRest of stretches) {
+          const key = `${shape.windows.join(",")}|${shape.slack.toFixed(3)}|${shape.solo}|${maxSpeed}|${stretchForRest}`;
+          if (seen.has(key)) continue;
+          seen.add(key);
+          const pieces = cutToShape(
+            region,
+            shape,
+            { energy, ...quiet },
+            {
+              overlap: options.overlapSeconds,
+              searchSeconds: search,
+              maxSpeed,
+              maxChunkSeconds: options.chunkSeconds,
+              stretchForRest,
+              firstIndex: chunks.length,
+            },
+          );
+          const windows = pieces.map(chunkWindows);
+          // A cut that pushed a chunk past the windows CHUNK_SECONDS allows is not a plan (the last
+          // chunk takes whatever the cuts before it left).
+          if (windows.some((w) => w > most) || pieces.some((c) => c.ownEnd - c.ownStart > options.chunkSeconds + options.overlapSeconds + 1e-6)) {
+            fallback ??= { windows, pieces };
+            continue;
+          }
+          const spedUp = pieces.filter((c) => c.speed !== undefined).length;
+          const actual = { windows, slack: shape.slack, solo: shape.solo, spedUp, ...simulate(windows, options.workers, shape.solo, options.threads) };
+          if (betterShape(actual, best?.shape)) best = { shape: actual, pieces };
         }
-        const spedUp = pieces.filter((c) => c.speed !== undefined).length;
-        const actual = { windows, slack: shape.slack, solo: shape.solo, spedUp, ...simulate(windows, options.workers, shape.solo, options.threads) };
-        if (betterShape(actual, best?.shape)) best = { shape: actual, pieces };
-      }
     }
     if (!best && fallback) {
       const { windows, pieces } = fallback;
