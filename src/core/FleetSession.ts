@@ -567,8 +567,8 @@ export class FleetSession {
    * file this long on this machine — one per core and per 30-second window — and where memory
    * might not hold that many, one (see createStates). A layout of fewer workers retires the rest
    * before the first chunk (a file of an odd number of windows under ten minutes usually runs one
-   * worker on 2 cores: its second state cost ~35 ms of CPU for nothing). Never rejects: what fails here is met again by the
-   * sizing or the scheduler.
+   * worker on 2 cores: its second state cost ~35 ms of CPU for nothing). Never rejects: what fails
+   * here is met again by the sizing or the scheduler.
    */
   private async warmStates(
     engine: LocalWhisperEngine,

@@ -1,8 +1,9 @@
 /**
  * Decodes the first audio stream of any file ffmpeg reads to 16 kHz mono float32 in a temporary
  * raw file, streaming: memory stays bounded whatever the length. A WAV that already holds 16 kHz
- * mono PCM is read as it is, to the same bytes, without ffmpeg (wav.ts). While the samples stream past,
- * an energy map (RMS per 20 ms frame) is computed for the chunk planner, so the audio is read once.
+ * mono PCM is read as it is, to the same bytes, without ffmpeg (wav.ts). While the samples stream
+ * past, an energy map (RMS per 20 ms frame) is computed for the chunk planner, so the audio is
+ * read once.
  */
 import { spawn } from "node:child_process";
 import { createReadStream, createWriteStream } from "node:fs";
