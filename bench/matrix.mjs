@@ -65,7 +65,9 @@ export async function runMatrix({ root, shared, ffmpeg, cli, fleet, args }) {
       firstHeardMs: m.firstHeardMs,
       decision: m.workers.decision,
       windows: m.chunks.reduce((sum, c) => sum + (c.windows ?? 0), 0),
-      perChunk: m.chunks.map((c) => ({ start: c.start, end: c.end, windows: c.windows, threads: c.threads, workerId: c.workerId, wallMs: c.wallMs })),
+      // Chunks an idle worker took the rest of (README: Finishing together).
+      split: m.chunks.filter((c) => c.pieces > 1).length,
+      perChunk: m.chunks.map((c) => ({ start: c.start, end: c.end, windows: c.windows, threads: c.threads, workerId: c.workerId, wallMs: c.wallMs, pieces: c.pieces })),
     };
   };
   const repeat = Math.max(1, Number(args.repeat ?? 1));
@@ -170,5 +172,5 @@ function formatRow(r) {
 
 function tableRow(r) {
   const d = r.designs;
-  return `| ${r.minutes} min | ${s(d["cli-t"].wallMs)} | ${s(d["cli-p"].wallMs)} | ${s(d["cli-p-nt"].wallMs)} | ${s(d.fleet.wallMs)} | ${d.fleet.workers}×${d.fleet.threads}${d.fleet.finalWorkers !== d.fleet.workers ? ` → ${d.fleet.finalWorkers}` : ""} | ${d.fleet.chunks} | ${d.fleet.windows} / ${r.windowsP} | ${d.fleet.firstTextMs ? s(d.fleet.firstTextMs) : "—"}${d.fleet.firstHeardMs ? ` (heard ${s(d.fleet.firstHeardMs)})` : ""} | ${r.ratio.toFixed(3)} | ${r.ratioTextOnly.toFixed(3)} | ${r.rssOverP >= 0 ? "+" : ""}${r.rssOverP.toFixed(0)} MiB | ${s(d["fleet-learned"].wallMs)} | ${d["fleet-learned"].workers}×${d["fleet-learned"].threads} | ${r.ratioLearned.toFixed(3)} |`;
+  return `| ${r.minutes} min | ${s(d["cli-t"].wallMs)} | ${s(d["cli-p"].wallMs)} | ${s(d["cli-p-nt"].wallMs)} | ${s(d.fleet.wallMs)} | ${d.fleet.workers}×${d.fleet.threads}${d.fleet.finalWorkers !== d.fleet.workers ? ` → ${d.fleet.finalWorkers}` : ""} | ${d.fleet.chunks}${d.fleet.split ? ` (${d.fleet.split} split)` : ""} | ${d.fleet.windows} / ${r.windowsP} | ${d.fleet.firstTextMs ? s(d.fleet.firstTextMs) : "—"}${d.fleet.firstHeardMs ? ` (heard ${s(d.fleet.firstHeardMs)})` : ""} | ${r.ratio.toFixed(3)} | ${r.ratioTextOnly.toFixed(3)} | ${r.rssOverP >= 0 ? "+" : ""}${r.rssOverP.toFixed(0)} MiB | ${s(d["fleet-learned"].wallMs)} | ${d["fleet-learned"].workers}×${d["fleet-learned"].threads} | ${r.ratioLearned.toFixed(3)} |`;
 }

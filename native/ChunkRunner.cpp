@@ -31,6 +31,7 @@ struct ChunkRun {
   int temperatureRetries = 0;
   int windows = 0;  // encoder runs: one per 30-second window whisper.cpp decodes
   bool windowHasTokens = false;
+  double stoppedAtMs = -1;  // where the text ended when the job's stopAtMs ended the chunk early
 };
 
 namespace {
@@ -44,8 +45,26 @@ double msSinceEpoch(Clock::time_point t) {
 
 bool onAbortCheck(void* data) { return static_cast<ChunkRun*>(data)->job->aborted(); }
 
-bool onEncoderBegin(whisper_context*, whisper_state*, void* data) {
+// Where the text of this chunk ends so far, on the file's timeline (-1 before any). whisper.cpp's
+// next window starts there or later: a window's last segment ends at the point its seek moves to,
+// or before it (a window with no text, or one ending on a lone timestamp, moves on by a whole window).
+double textEndMs(whisper_state* state, double offsetMs) {
+  const int n = whisper_full_n_segments_from_state(state);
+  return n > 0 ? offsetMs + 10.0 * static_cast<double>(whisper_full_get_segment_t1_from_state(state, n - 1)) : -1;
+}
+
+bool onEncoderBegin(whisper_context*, whisper_state* state, void* data) {
   auto* run = static_cast<ChunkRun*>(data);
+  // Asked to end early: once the text reaches the stop point, the next window is not run (whisper.cpp
+  // keeps the segments so far and returns success).
+  const double stopAt = run->job->stopAtMs.load(std::memory_order_relaxed);
+  if (stopAt >= 0 && run->windows > 0) {
+    const double end = textEndMs(state, run->offsetMs);
+    if (end >= stopAt) {
+      run->stoppedAtMs = end;
+      return false;
+    }
+  }
   run->encodeStart = Clock::now();
   if (run->melMs < 0) run->melMs = msBetween(run->start, run->encodeStart);
   run->inEncode = true;
@@ -253,6 +272,7 @@ std::unique_ptr<ChunkResult> ChunkRunner::collectResult(whisper_state* state, si
   result->decoderMs = std::max(0.0, result->wallMs - result->melMs - result->encodeMs);
   result->temperatureRetries = run_->temperatureRetries;
   result->windows = run_->windows;
+  result->stoppedAtMs = run_->stoppedAtMs;
   result->audioMs = static_cast<double>(sampleCount) / 16.0;
   if (!whisper_is_multilingual(ctx_)) {
     result->language = "en";

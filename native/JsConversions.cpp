@@ -201,6 +201,7 @@ Napi::Object chunkResultToJs(Napi::Env env, const ChunkResult& r) {
   o.Set("audioMs", r.audioMs);
   o.Set("temperatureRetries", r.temperatureRetries);
   o.Set("windows", r.windows);
+  if (r.stoppedAtMs >= 0) o.Set("stoppedAtMs", r.stoppedAtMs);
   Napi::Object timings = Napi::Object::New(env);
   timings.Set("startedAtMs", r.startedAtMs);
   timings.Set("wallMs", r.wallMs);

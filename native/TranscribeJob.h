@@ -88,6 +88,7 @@ struct ChunkResult {
   int temperatureRetries = 0;  // windows decoded again at a higher temperature
   int windows = 0;             // 30-second windows whisper.cpp encoded for this chunk
   double audioMs = 0;
+  double stoppedAtMs = -1;     // ended early (stopAt): where its text ends on the file's timeline; -1: ran to its end
   std::vector<SegmentResult> segments;
 };
 
@@ -123,6 +124,9 @@ class TranscribeJob {
   const DecodeOptions options;
   std::vector<ChunkSpec> chunks;
   std::atomic<int> abortCode{kNotAborted};
+  // Where the caller wants this job's chunks to end early, on the file's timeline as the worker hears
+  // it (ms; < 0: never): each ends at the first window that starts once its text reaches this point.
+  std::atomic<double> stopAtMs{-1};
 
   bool aborted() const { return abortCode.load(std::memory_order_relaxed) != kNotAborted; }
   void requestAbort(int code);

@@ -2,6 +2,7 @@
 
 #include <sys/stat.h>
 
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 
@@ -198,7 +199,8 @@ Napi::Function WhisperModel::Define(Napi::Env env) {
                      {InstanceMethod<&WhisperModel::Load>("load"), InstanceMethod<&WhisperModel::Facts>("facts"),
                       InstanceMethod<&WhisperModel::Resize>("resize"),
                       InstanceMethod<&WhisperModel::Transcribe>("transcribe"),
-                      InstanceMethod<&WhisperModel::Abort>("abort"), InstanceMethod<&WhisperModel::Memory>("memory"),
+                      InstanceMethod<&WhisperModel::Abort>("abort"),
+                      InstanceMethod<&WhisperModel::StopAt>("stopAt"), InstanceMethod<&WhisperModel::Memory>("memory"),
                       InstanceMethod<&WhisperModel::Dispose>("dispose")});
 }
 
@@ -331,6 +333,17 @@ Napi::Value WhisperModel::Abort(const Napi::CallbackInfo& info) {
   if (info.Length() < 1 || !info[0].IsNumber()) throwInvalid(env, "a numeric job id", "jobId", info[0]);
   if (core_->ready.load(std::memory_order_acquire) && !core_->disposed) core_->pool->abortJob(info[0].As<Napi::Number>().Int64Value(), kAborted);
   return env.Undefined();
+}
+
+Napi::Value WhisperModel::StopAt(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsNumber()) throwInvalid(env, "a numeric job id", "jobId", info[0]);
+  if (info.Length() < 2 || !info[1].IsNumber() || !std::isfinite(info[1].As<Napi::Number>().DoubleValue()) ||
+      info[1].As<Napi::Number>().DoubleValue() < 0)
+    throwInvalid(env, "a time in ms (a finite number >= 0)", "atMs", info[1]);
+  bool live = core_->ready.load(std::memory_order_acquire) && !core_->disposed &&
+              core_->pool->stopJobAt(info[0].As<Napi::Number>().Int64Value(), info[1].As<Napi::Number>().DoubleValue());
+  return Napi::Boolean::New(env, live);
 }
 
 Napi::Value WhisperModel::Memory(const Napi::CallbackInfo& info) {

@@ -43,6 +43,7 @@ class WhisperModel : public Napi::ObjectWrap<WhisperModel> {
   Napi::Value Resize(const Napi::CallbackInfo& info);
   Napi::Value Transcribe(const Napi::CallbackInfo& info);
   Napi::Value Abort(const Napi::CallbackInfo& info);
+  Napi::Value StopAt(const Napi::CallbackInfo& info);
   Napi::Value Memory(const Napi::CallbackInfo& info);
   Napi::Value Dispose(const Napi::CallbackInfo& info);
 

@@ -82,6 +82,16 @@ void WorkerPool::submit(const std::shared_ptr<TranscribeJob>& job) {
   workAvailable_.notify_all();
 }
 
+bool WorkerPool::stopJobAt(int64_t jobId, double atMs) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  auto it = jobs_.find(jobId);
+  if (it == jobs_.end()) return false;
+  std::shared_ptr<TranscribeJob> job = it->second.lock();
+  if (!job || job->aborted()) return false;
+  job->stopAtMs.store(atMs, std::memory_order_relaxed);
+  return true;
+}
+
 void WorkerPool::abortJob(int64_t jobId, int code) {
   std::vector<Task> dropped;
   std::shared_ptr<TranscribeJob> job;

@@ -40,6 +40,8 @@ class WorkerPool {
 
   void submit(const std::shared_ptr<TranscribeJob>& job);
   void abortJob(int64_t jobId, int code);
+  // Asks a job's chunks to end early (TranscribeJob::stopAtMs); false when the job has already ended.
+  bool stopJobAt(int64_t jobId, double atMs);
   // Aborts every job with DISPOSED, stops and joins all workers, frees their states. Idempotent.
   void shutdown();
 

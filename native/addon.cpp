@@ -15,8 +15,9 @@ namespace {
 
 // What TypeScript may rely on (src/bindings/loadAddon.ts ADDON_INTERFACE refuses any other): bumped
 // whenever it starts to need what older builds lack, so a stale build fails to load with a reason
-// instead of ignoring a field. 2: chunks carry `speed`, played by their worker (SpeedUp.h).
-constexpr int kInterfaceVersion = 2;
+// instead of ignoring a field. 2: chunks carry `speed`, played by their worker (SpeedUp.h). 3:
+// `stopAt(jobId, ms)` ends a running chunk early, its result saying where (`stoppedAtMs`).
+constexpr int kInterfaceVersion = 3;
 
 Napi::Value SystemInfo(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();

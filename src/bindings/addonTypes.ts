@@ -103,6 +103,8 @@ export interface NativeChunkResult {
   temperatureRetries: number;
   /** 30-second windows whisper.cpp encoded for this chunk (what it cost; see planning/windowPlan.ts). */
   windows: number;
+  /** Ended early by `stopAt`: where its text ends (file timeline, played clock). */
+  stoppedAtMs?: number;
   /** decoderMs: whisper's token decoder (not ffmpeg's media decoding). */
   timings: { startedAtMs: number; wallMs: number; melMs: number; encodeMs: number; decoderMs: number };
   segments: NativeSegment[];
@@ -122,6 +124,11 @@ export interface NativeWhisperModel {
   /** Results arrive in completion order; each chunk's `index` says which it is. */
   transcribe(jobId: number, chunks: NativeChunk[], options: NativeDecodeOptions, onEvent?: (event: NativeJobEvent) => void): Promise<NativeChunkResult[]>;
   abort(jobId: number): void;
+  /**
+   * Ends a job's chunks early: each stops before its next window once its text reaches `atMs`
+   * (file timeline, on the clock the worker plays). False when the job has already ended.
+   */
+  stopAt(jobId: number, atMs: number): boolean;
   memory(): NativeMemory;
   dispose(): Promise<void>;
 }

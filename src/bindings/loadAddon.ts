@@ -16,9 +16,9 @@ const ADDON_FILE = "whisper_fleet.node";
 
 /**
  * The addon interface this code needs (native/addon.cpp kInterfaceVersion): a build from older
- * source would silently ignore what it does not know (2: a chunk's `speed`).
+ * source would silently ignore what it does not know (2: a chunk's `speed`; 3: `stopAt`).
  */
-export const ADDON_INTERFACE = 2;
+export const ADDON_INTERFACE = 3;
 
 /** Why a loaded addon cannot serve this code, or undefined when it can. */
 export function interfaceMismatch(addon: Pick<NativeAddon, "interfaceVersion">): string | undefined {

@@ -436,6 +436,8 @@ export class FleetSession {
       cores: this.cores,
       backend: sizing.backend,
       autoAdjust: config.autoAdjust && config.workers === undefined,
+      splitTail: config.splitTail,
+      splitOverlap: config.overlapSeconds,
       // A stale figure does not keep the climber from measuring its layout again.
       knownThroughput: freshLayouts(remembered),
       rememberedSpeed: remembered?.speed,

@@ -40,6 +40,11 @@ export interface FleetConfig {
   /** Attempts per chunk, on any engine (WHISPER_FLEET_ATTEMPTS); the scheduler owns every retry. */
   attempts: number;
   autoAdjust: boolean;
+  /**
+   * Local engines: a worker with no chunk left to start takes the rest of the running chunk that
+   * would end last (WHISPER_FLEET_SPLIT_TAIL; scheduling/tailSplit.ts).
+   */
+  splitTail: boolean;
   cache: boolean;
   cacheDir: string;
   statsPath: string;
@@ -183,6 +188,7 @@ export function loadConfig(...sources: ConfigSource[]): FleetConfig {
     timeoutSeconds: int(src, "WORKER_TIMEOUT", 300, 1, 86400),
     attempts: int(src, "WHISPER_FLEET_ATTEMPTS", 3, 1, 10),
     autoAdjust: bool(src, "AUTO_ADJUST", true),
+    splitTail: bool(src, "WHISPER_FLEET_SPLIT_TAIL", true),
     cache: bool(src, "WHISPER_FLEET_CACHE", true),
     cacheDir: str(src, "WHISPER_FLEET_CACHE_DIR") ?? dataPaths.cache(),
     statsPath: str(src, "WHISPER_FLEET_STATS") ?? dataPaths.stats(),

@@ -71,6 +71,8 @@ export interface ChunkTranscript {
   windows?: number;
   /** The chunk was played this much faster to fit its windows (PlannedChunk.speed). */
   speed?: number;
+  /** Workers that finished it: more than one when idle workers took the rest of it (scheduling/tailSplit.ts). */
+  pieces?: number;
   /** decoderMs: whisper's token decoder; ffmpeg's media decoding is JobMetrics.mediaDecodeMs. */
   timings: { wallMs: number; melMs?: number; encodeMs?: number; decoderMs?: number; startedAt?: number };
 }
@@ -99,6 +101,8 @@ export interface ChunkMetric {
   windows?: number;
   /** The chunk was played this much faster to fit its windows (absent: as recorded). */
   speed?: number;
+  /** Workers that finished it, when idle ones took the rest of it (absent: one). */
+  pieces?: number;
   encodeMs?: number;
   decoderMs?: number;
   cached: boolean;

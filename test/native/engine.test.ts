@@ -12,11 +12,13 @@ import type { NativeChunk, NativeJobEvent } from "../../src/bindings/addonTypes"
 import { loadAddon } from "../../src/bindings/loadAddon";
 import { LocalWhisperEngine } from "../../src/core/engines/LocalWhisperEngine";
 import { FleetError } from "../../src/core/errors";
+import { stitch } from "../../src/core/stitching/stitch";
 import { stateBytesBound } from "../../src/core/scheduling/workerSizing";
 import { speedToFit, windowsFor } from "../../src/core/planning/windowPlan";
 import type { PlannedChunk } from "../../src/core/types";
 import { cacheDir, pcm, rawPcmFile } from "../support/audio";
 import { jfkWav, lj001, model } from "../support/paths";
+import { runUneven, unevenPlan } from "../support/unevenPlan";
 
 async function expectCode(promise: Promise<unknown> | (() => unknown), code: string): Promise<FleetError> {
   try {
@@ -183,6 +185,74 @@ describe("transcription", () => {
     const results = await engine.transcribe(chunks, {}, { threads: 1 });
     expect(results.map((r) => r.windows)).toEqual([1, 1, 2, 2, 3]);
     expect(results.map((r) => r.windows)).toEqual(lengths.map((seconds) => windowsFor(seconds)));
+  });
+
+  it("ends a running chunk early at a window boundary once its text reaches the stop point (stopAt), and says where", async () => {
+    const raw = rawPcmFile(lj001, 180);
+    const chunk: NativeChunk = { index: 7, offsetMs: 10_000, path: raw, sampleOffset: 10 * 16000, sampleCount: 150 * 16000 };
+    const whole = await engine.transcribe([chunk], {}, { threads: 1 });
+    expect(whole[0].windows).toBe(5);
+    expect(whole[0].stoppedAtMs).toBeUndefined();
+    // Runs the chunk, asking it to stop at `atMs` once its first window's text is out.
+    let stop: ((atMs: number) => boolean) | undefined;
+    const stoppedAt = async (atMs: number) => {
+      let asked: boolean | undefined;
+      const [result] = await engine.transcribe(
+        [chunk],
+        {},
+        {
+          threads: 1,
+          onStoppable: (s) => (stop = s),
+          onEvent: (e) => {
+            if (e.type === "segments" && asked === undefined) asked = stop!(atMs);
+          },
+        },
+      );
+      return { asked, result };
+    };
+    // At 75 s: the window 70–100 s still runs (its text ends at 100 s), the two after it do not.
+    const early = await stoppedAt(75_000);
+    expect(early.asked).toBe(true);
+    expect(early.result.windows).toBe(3);
+    expect(early.result.stoppedAtMs).toBe(100_000);
+    expect(early.result.segments.at(-1)!.t1Ms).toBe(100_000);
+    expect(early.result.segments.map((s) => [s.text, s.t0Ms])).toEqual(whole[0].segments.slice(0, early.result.segments.length).map((s) => [s.text, s.t0Ms]));
+    // A stop point the text has already passed ends it before its next window (the one after the
+    // first, or the one after that when the ask arrives as it begins); a finished job says false.
+    const late = await stoppedAt(0);
+    expect(late.asked).toBe(true);
+    expect(late.result.windows).toBeLessThanOrEqual(2);
+    expect(late.result.stoppedAtMs).toBe(late.result.segments.at(-1)!.t1Ms);
+    expect(stop!(0)).toBe(false);
+    const native = (engine as unknown as { native: { stopAt(id: unknown, ms: unknown): boolean } }).native;
+    expect(native.stopAt(123456, 1000)).toBe(false);
+    expect(() => native.stopAt(1, -5)).toThrow(/atMs/);
+    expect(() => native.stopAt("x", 5)).toThrow(/jobId/);
+  });
+
+  it("the scheduler splits a long chunk with the worker a short one left idle: both workers busy, the text whole and in order", async () => {
+    const raw = rawPcmFile(lj001, 240);
+    const audio = { path: raw, sampleRate: 16000 as const, samples: 240 * 16000, duration: 240 };
+    const plan = unevenPlan;
+    const run = (splitTail: boolean) => runUneven(engine, audio, { splitTail });
+    const split = await run(true);
+    const long = split.metrics.find((m) => m.index === 1)!;
+    expect(long.pieces).toBe(2);
+    // 7 windows alone; split, the owner keeps 4 and the helper takes the rest with the overlap: 4.
+    expect(long.windows).toBe(8);
+    expect(Math.min(...split.laneBusyMs)).toBeGreaterThan(0.6 * Math.max(...split.laneBusyMs));
+    const whole = await run(false);
+    expect(whole.metrics.find((m) => m.index === 1)).toMatchObject({ windows: 7 });
+    expect(whole.metrics.find((m) => m.index === 1)!.pieces).toBeUndefined();
+    // The same script either way: every window says its three sentences, in order, up to the end.
+    for (const r of [split, whole]) {
+      const { segments, gaps } = stitch(plan, r.results, r.failures);
+      expect(gaps).toEqual([]);
+      for (let i = 1; i < segments.length; i++) expect(segments[i].start).toBeGreaterThanOrEqual(segments[i - 1].end);
+      expect(segments.at(-1)!.end).toBeGreaterThan(235);
+      const text = segments.map((s) => s.text).join(" ");
+      expect(text.match(/Printing, in the only sense/g)!.length).toBeGreaterThanOrEqual(7);
+    }
   });
 
   it("plays a sped-up chunk faster: the windows the planner counts for it, and its times back on the file's timeline", async () => {

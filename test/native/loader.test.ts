@@ -30,10 +30,12 @@ describe("addon loader", () => {
   it("takes only a build that speaks this code's addon interface", () => {
     expect(loadAddon().interfaceVersion).toBe(ADDON_INTERFACE);
     expect(interfaceMismatch(loadAddon())).toBeUndefined();
-    // A build from before the interface was versioned would ignore a chunk's `speed`.
+    // A build from before the interface was versioned would ignore a chunk's `speed`; one from
+    // before 3 has no `stopAt`.
     expect(interfaceMismatch({})).toMatch(
-      /interface 1 where this version of Whisper Fleet needs 2: a build from older source; rebuild it with `npm run build:native`/,
+      /interface 1 where this version of Whisper Fleet needs 3: a build from older source; rebuild it with `npm run build:native`/,
     );
+    expect(interfaceMismatch({ interfaceVersion: 2 })).toMatch(/interface 2 where this version of Whisper Fleet needs 3: a build from older source/);
     expect(interfaceMismatch({ interfaceVersion: ADDON_INTERFACE + 1 })).toMatch(/a build from newer source/);
   });
 });

@@ -38,6 +38,8 @@ export interface LocalJobOptions {
   signal?: AbortSignal;
   threads?: number;
   onEvent?: (event: NativeJobEvent) => void;
+  /** Called once the job is queued, with the way to end its chunks early (NativeWhisperModel.stopAt). */
+  onStoppable?: (stopAt: (atMs: number) => boolean) => void;
 }
 
 let nextJobId = 1;
@@ -147,7 +149,7 @@ export class LocalWhisperEngine implements TranscriptionEngine {
     job.signal?.addEventListener("abort", onAbort, { once: true });
     const listener = job.onEvent;
     try {
-      const results = await this.native.transcribe(jobId, chunks, decode, (event) => {
+      const running = this.native.transcribe(jobId, chunks, decode, (event) => {
         if (settled || !listener) return;
         try {
           listener(event);
@@ -155,6 +157,8 @@ export class LocalWhisperEngine implements TranscriptionEngine {
           // a faulty listener must not take the job down
         }
       });
+      job.onStoppable?.((atMs) => !settled && !this.disposed && this.native.stopAt(jobId, atMs));
+      const results = await running;
       return [...results].sort((a, b) => a.index - b.index);
     } catch (error) {
       throw toFleetError(error);
@@ -178,20 +182,31 @@ export class LocalWhisperEngine implements TranscriptionEngine {
     // English-only models know one language; asking them to detect it costs a whole extra encode
     // per chunk in whisper.cpp.
     if (!this.facts.multilingual) options.language = "en";
+    // Ended early (StopControl): the transcript ends where it was asked to, whatever the last window
+    // heard past it (another worker transcribes the rest).
+    let end = chunk.end;
     const [result] = await this.transcribe([native], options, {
       signal: request.signal,
       threads: request.threads,
+      onStoppable: (stopAt) =>
+        request.onStoppable?.({
+          stopAt: (at) => {
+            if (!(at > chunk.start && at < end) || !stopAt(offsetMs + (at * 1000 - offsetMs) / speed)) return false;
+            end = at;
+            return true;
+          },
+        }),
       onEvent: (event) => {
         if (event.type === "chunkStart") request.onStart?.(event.workerId);
         else if (event.type === "progress") request.onProgress?.(event.percent, event.workerId);
         else if (event.type === "segments" && request.onSegments) {
-          const heard = heardSegments(event.segments.map(onTimeline), chunk.start, chunk.end, chunk.index);
+          const heard = heardSegments(event.segments.map(onTimeline), chunk.start, end, chunk.index);
           if (heard.length) request.onSegments(heard);
         }
       },
     });
     const timed = speed > 1 ? { ...result, segments: result.segments.map(onTimeline) } : result;
-    return { ...toChunkTranscript(timed, chunk.start, chunk.end, this.model), ...(speed > 1 ? { speed } : {}) };
+    return { ...toChunkTranscript(timed, chunk.start, end, this.model), ...(speed > 1 ? { speed } : {}) };
   }
 
   async dispose(): Promise<void> {

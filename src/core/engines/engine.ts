@@ -42,6 +42,18 @@ export interface ChunkRequest {
   /** Engines whose work has visible steps (the cloud: encoding the upload, then the request in flight). */
   onStep?: (step: ChunkStep) => void;
   onStart?: (workerId: number) => void;
+  /** Engines that can end a running chunk early (local whisper): called once, as the chunk is queued. */
+  onStoppable?: (control: StopControl) => void;
+}
+
+/** A running chunk that can be ended early, so another worker takes the rest (scheduling/tailSplit.ts). */
+export interface StopControl {
+  /**
+   * Ends the chunk once its text reaches `at` seconds (file timeline): it stops before its next
+   * 30-second window, and its transcript then ends at `at`. False when it has already ended: its
+   * transcript covers all of it.
+   */
+  stopAt(at: number): boolean;
 }
 
 export interface TranscriptionEngine {

@@ -10,7 +10,8 @@ import { WakeList } from "./wakeList";
 export class LaneBoard {
   readonly lanes: WorkerLane[] = [];
   readonly busyMs: number[] = [];
-  private readonly running = new Map<number, { lane: number; percent: number; since: number }>();
+  /** What runs on each busy lane: a chunk, or a piece of one that a helper took (tailSplit.ts). */
+  private readonly running = new Map<number, { chunk: number; percent: number; since: number; seconds?: number }>();
   private readonly finished = new Set<number>();
   private readonly wentIdle = new WakeList();
   private lastHeard?: { start: number; end: number; text: string };
@@ -24,8 +25,11 @@ export class LaneBoard {
     return this.running.size;
   }
 
-  /** Takes a free lane (or opens one) for `chunk`. */
-  acquire(chunk: number, engine: string, retry: boolean): number {
+  /**
+   * Takes a free lane (or opens one) for `chunk`, or for `seconds` of its audio that a helper took
+   * from the worker running it.
+   */
+  acquire(chunk: number, engine: string, retry: boolean, seconds?: number): number {
     let lane = this.lanes.findIndex((l) => l.state === "idle" || l.state === "stopped");
     if (lane < 0) {
       lane = this.lanes.length;
@@ -33,20 +37,19 @@ export class LaneBoard {
       this.busyMs.push(0);
     }
     this.lanes[lane] = { id: lane, state: retry ? "retrying" : "busy", chunk, percent: 0, engine };
-    this.running.set(chunk, { lane, percent: 0, since: this.now() });
+    this.running.set(lane, { chunk, percent: 0, since: this.now(), ...(seconds !== undefined && { seconds }) });
     return lane;
   }
 
-  step(chunk: number, step: "encoding" | "sent"): void {
-    const r = this.running.get(chunk);
-    if (r) this.lanes[r.lane].step = step;
+  step(lane: number, step: "encoding" | "sent"): void {
+    if (this.running.has(lane)) this.lanes[lane].step = step;
   }
 
-  progress(chunk: number, percent: number): void {
-    const r = this.running.get(chunk);
+  progress(lane: number, percent: number): void {
+    const r = this.running.get(lane);
     if (!r) return;
     r.percent = percent;
-    this.lanes[r.lane].percent = percent;
+    this.lanes[lane].percent = percent;
   }
 
   /** Text a running chunk just produced: the newest is what the snapshot shows. */
@@ -54,13 +57,13 @@ export class LaneBoard {
     this.lastHeard = { start: segment.start, end: segment.end, text: segment.text };
   }
 
-  /** Frees `chunk`'s lane; lanes beyond the current worker count show as stopped. */
-  release(chunk: number, workers: number): void {
-    const r = this.running.get(chunk);
+  /** Frees a lane; lanes beyond the current worker count show as stopped. */
+  release(lane: number, workers: number): void {
+    const r = this.running.get(lane);
     if (!r) return;
-    this.busyMs[r.lane] += this.now() - r.since;
-    this.running.delete(chunk);
-    this.lanes[r.lane] = { id: r.lane, state: r.lane < workers ? "idle" : "stopped", percent: 0 };
+    this.busyMs[lane] += this.now() - r.since;
+    this.running.delete(lane);
+    this.lanes[lane] = { id: lane, state: lane < workers ? "idle" : "stopped", percent: 0 };
     if (this.running.size === 0) {
       this.wentIdle.wakeAll();
     }
@@ -82,16 +85,18 @@ export class LaneBoard {
     return this.wentIdle.next();
   }
 
-  /** Audio seconds done: finished chunks whole, running ones by their progress. */
+  /** Audio seconds done: finished chunks whole, running ones (and pieces of them) by their progress. */
   audioDone(): number {
+    const running = new Map<number, number>();
+    for (const r of this.running.values()) {
+      const c = this.plan.find((p) => p.index === r.chunk);
+      const seconds = r.seconds ?? (c ? c.ownEnd - c.ownStart : 0);
+      running.set(r.chunk, (running.get(r.chunk) ?? 0) + (seconds * r.percent) / 100);
+    }
     let done = 0;
     for (const c of this.plan) {
       const own = c.ownEnd - c.ownStart;
-      if (this.finished.has(c.index)) done += own;
-      else {
-        const r = this.running.get(c.index);
-        if (r) done += (own * r.percent) / 100;
-      }
+      done += this.finished.has(c.index) ? own : Math.min(own, running.get(c.index) ?? 0);
     }
     return done;
   }

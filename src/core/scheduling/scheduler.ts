@@ -19,6 +19,8 @@ import type { ProgressSnapshot } from "./progress";
 import type { ResumeCache } from "./resumeCache";
 import { afterFailure } from "./retryPolicy";
 import { missingText, WordRates, wordCount } from "./textCheck";
+import { type Piece, SplitChunk } from "./splitChunk";
+import { splitPoint } from "./tailSplit";
 import { attemptDeadlineMs, SpeedEstimate } from "./timeouts";
 import { WakeList } from "./wakeList";
 import { threadsFor } from "./workerSizing";
@@ -55,6 +57,12 @@ export interface ScheduleInput {
   onChunkResult?: (transcript: ChunkTranscript) => void;
   /** Polled after each chunk; true shrinks the pool at once. */
   memoryPressure?: () => boolean | Promise<boolean>;
+  /**
+   * Local engines: a worker left without a chunk to start takes the rest of a running one, which
+   * ends early (tailSplit.ts); off, it waits for the others. The overlap both hear is `splitOverlap`.
+   */
+  splitTail?: boolean;
+  splitOverlap?: number;
   /** Seconds of clear speech in a chunk's own range (from the energy map): empty text over speech is a failure. */
   speechSeconds?: (chunk: PlannedChunk) => number;
   now?: () => number;
@@ -76,6 +84,22 @@ export interface ScheduleResult {
   laneBusyMs: number[];
   wallMs: number;
   engine: TranscriptionEngine;
+}
+
+/** A successful attempt: the chunk's transcript, and the layout setting and threads it ran under. */
+interface Attempted {
+  transcript: ChunkTranscript;
+  setting: number;
+  threads: number;
+}
+
+/**
+ * An attempt whose worker slot is free again: `finish` resolves once every worker that took part of
+ * the chunk is done; `speed` is how fast this worker went (audio s per s).
+ */
+interface Attempting {
+  finish: () => Promise<Attempted>;
+  speed?: number;
 }
 
 export function runSchedule(input: ScheduleInput): Promise<ScheduleResult> {
@@ -116,6 +140,8 @@ class Schedule {
   private readonly wordRates = new WordRates();
   /** Chunks whose last attempt came back without words: the next one decodes hotter. */
   private readonly noText = new Set<number>();
+  /** Pieces of running chunks that an idle worker may take the rest of, with what their helpers need. */
+  private readonly splittable = new Map<Piece, { split: SplitChunk; options: TranscribeOptions; attempt: AbortController }>();
   private lastEmit = 0;
 
   constructor(private readonly input: ScheduleInput) {
@@ -208,7 +234,9 @@ class Schedule {
     for (let attempt = 1; ; attempt++) {
       const t0 = this.now();
       try {
-        const { transcript, setting, threads } = await this.limit(() => this.attempt(chunk, attempt));
+        const { finish, speed } = await this.limit(() => this.attempt(chunk, attempt));
+        this.helpOut(speed);
+        const { transcript, setting, threads } = await finish();
         try {
           await this.recordSuccess(chunk, transcript, attempt, t0, setting, threads);
         } finally {
@@ -261,7 +289,7 @@ class Schedule {
    * One attempt on a worker slot. A solo chunk first waits for every other chunk to finish; on a
    * CPU every chunk first takes its threads from the core budget.
    */
-  private async attempt(chunk: PlannedChunk, attemptNo: number): Promise<{ transcript: ChunkTranscript; setting: number; threads: number }> {
+  private async attempt(chunk: PlannedChunk, attemptNo: number): Promise<Attempting> {
     if (this.input.signal?.aborted) throw abortError();
     if (this.engineDead) throw this.engineDead;
     const solo = chunk.solo === true && this.engine.kind === "local";
@@ -290,44 +318,49 @@ class Schedule {
     }
   }
 
-  private async attemptWith(
-    chunk: PlannedChunk,
-    attemptNo: number,
-    threads: number,
-    setting: number,
-  ): Promise<{ transcript: ChunkTranscript; setting: number; threads: number }> {
+  /**
+   * Runs the chunk on this worker slot. What comes back finishes the attempt after the slot is free:
+   * at once, or once the workers that took the rest of the chunk are done (tailSplit.ts).
+   */
+  private async attemptWith(chunk: PlannedChunk, attemptNo: number, threads: number, setting: number): Promise<Attempting> {
     if (this.engineDead) throw this.engineDead;
     this.notStarted.delete(chunk.index);
     const engine = this.engine;
     this.inFlight.set(chunk.index, { setting, threads, seconds: chunk.end - chunk.start, since: this.now() });
-    this.board.acquire(chunk.index, engine.name, attemptNo > 1);
+    const lane = this.board.acquire(chunk.index, engine.name, attemptNo > 1);
     this.emit(true);
     const controller = new AbortController();
     const onJobAbort = () => controller.abort();
     this.input.signal?.addEventListener("abort", onJobAbort, { once: true });
     const deadline = this.deadline(chunk, threads, controller);
+    const cleanUp = () => {
+      deadline.clear();
+      this.input.signal?.removeEventListener("abort", onJobAbort);
+    };
+    const split = new SplitChunk(chunk, this.now());
+    const options = this.optionsFor(chunk, attemptNo);
+    const failed = (error: unknown): FleetError => {
+      controller.abort(); // pieces still running on other workers stop too
+      if (this.input.signal?.aborted) return abortError();
+      if (deadline.fired)
+        return new FleetError(
+          "CHUNK_TIMEOUT",
+          `Chunk ${chunk.index + 1} (${chunk.start.toFixed(0)}–${chunk.end.toFixed(0)} s) ran past its deadline of ${Math.round(deadline.ms / 1000)} s (WORKER_TIMEOUT=${Math.round(this.input.timeoutMs / 1000)} s is the floor; above it, 3x the measured speed) and was stopped.`,
+          { retryable: true, cause: error },
+        );
+      return toFleetError(error);
+    };
     try {
-      const request: ChunkRequest = {
-        chunk,
-        audio: this.input.audio,
-        options: this.optionsFor(chunk, attemptNo),
-        signal: controller.signal,
-        threads,
-        onProgress: (percent) => {
-          this.board.progress(chunk.index, percent);
-          this.emit();
-        },
-        onSegments: (segments) => {
-          this.board.hear(segments[segments.length - 1]);
-          this.input.onHeard?.(segments);
-          this.emit();
-        },
-        onStep: (step) => {
-          this.board.step(chunk.index, step);
-          this.emit(true);
-        },
-      };
-      const transcript = await engine.transcribeChunk(request);
+      split.owner.result = await this.runPiece(split, split.owner, { engine, lane, options, attempt: controller, threads });
+    } catch (error) {
+      cleanUp();
+      throw failed(split.failure ?? error);
+    } finally {
+      this.board.release(lane, this.limit.concurrency);
+    }
+    // Nobody took part of it: recorded before the worker slot is released, so the next chunk to
+    // start already sees it (previous-chunk prompt, language lock).
+    const accept = (transcript: ChunkTranscript) => {
       const speech = this.input.speechSeconds?.(chunk) ?? 0;
       const missing = missingText(chunk, transcript, speech, this.wordRates);
       if (missing) {
@@ -335,26 +368,130 @@ class Schedule {
         throw missing;
       }
       this.wordRates.add(wordCount(transcript), speech);
-      // Recorded before the worker slot is released, so the next chunk to start already sees it
-      // (previous-chunk prompt, language lock).
       this.results.set(chunk.index, transcript);
       if (this.lockLanguage && transcript.language && this.options.language !== transcript.language)
         this.options = { ...this.options, language: transcript.language };
-      return { transcript, setting, threads };
-    } catch (error) {
-      if (this.input.signal?.aborted) throw abortError();
-      if (deadline.fired)
-        throw new FleetError(
-          "CHUNK_TIMEOUT",
-          `Chunk ${chunk.index + 1} (${chunk.start.toFixed(0)}–${chunk.end.toFixed(0)} s) ran past its deadline of ${Math.round(deadline.ms / 1000)} s (WORKER_TIMEOUT=${Math.round(this.input.timeoutMs / 1000)} s is the floor; above it, 3x the measured speed) and was stopped.`,
-          { retryable: true, cause: error },
-        );
-      throw toFleetError(error);
-    } finally {
-      deadline.clear();
-      this.input.signal?.removeEventListener("abort", onJobAbort);
-      this.board.release(chunk.index, this.limit.concurrency);
+      // A chunk finished by several workers says nothing about the layout.
+      return { transcript, setting: split.split ? -1 : setting, threads };
+    };
+    // How fast this worker went (audio seconds per second): what it may take of another chunk.
+    const { end, timings } = split.owner.result;
+    const speed = timings.wallMs > 0 ? (end - chunk.start) / (timings.wallMs / 1000) : undefined;
+    if (!split.split) {
+      try {
+        const done = accept(split.owner.result);
+        return { finish: async () => done, speed };
+      } catch (error) {
+        throw failed(error);
+      } finally {
+        cleanUp();
+      }
     }
+    const finish = async () => {
+      try {
+        return accept(await split.finish());
+      } catch (error) {
+        throw failed(error);
+      } finally {
+        cleanUp();
+      }
+    };
+    return { finish, speed };
+  }
+
+  /** One piece of a chunk on one worker: the whole chunk, or the rest that an idle worker took. */
+  private async runPiece(
+    split: SplitChunk,
+    piece: Piece,
+    run: { engine: TranscriptionEngine; lane: number; options: TranscribeOptions; attempt: AbortController; threads: number },
+  ): Promise<ChunkTranscript> {
+    const { chunk } = split;
+    const entry = { split, options: run.options, attempt: run.attempt };
+    const request: ChunkRequest = {
+      chunk: piece === split.owner ? chunk : split.request(piece),
+      audio: this.input.audio,
+      options: run.options,
+      signal: run.attempt.signal,
+      threads: run.threads,
+      onProgress: (percent) => {
+        this.board.progress(run.lane, percent);
+        this.emit();
+      },
+      onSegments: (segments) => {
+        split.heard(piece, segments, this.now());
+        this.board.hear(segments[segments.length - 1]);
+        this.input.onHeard?.(segments);
+        this.emit();
+      },
+      onStep: (step) => {
+        this.board.step(run.lane, step);
+        this.emit(true);
+      },
+      onStoppable: (control) => {
+        piece.control = control;
+        if (this.input.splitTail) this.splittable.set(piece, entry);
+      },
+    };
+    try {
+      return await run.engine.transcribeChunk(request);
+    } finally {
+      this.splittable.delete(piece);
+    }
+  }
+
+  /**
+   * A worker slot is free and no chunk is left to start: the running piece that would end last is
+   * split, and this worker takes the rest of it (tailSplit.ts). `helperSpeed`: the free worker's own
+   * speed, when its last piece measured it.
+   */
+  private helpOut(helperSpeed?: number): void {
+    if (!this.input.splitTail || this.engine.kind !== "local" || this.input.signal?.aborted) return;
+    if (this.chunksLeftToStart() > 0 || this.limit.pendingCount > 0 || this.limit.activeCount >= this.limit.concurrency) return;
+    // A solo chunk waits for every worker to be free: nothing may start before it.
+    if (this.input.plan.some((c) => c.solo && !this.results.has(c.index) && !this.failures.has(c.index))) return;
+    const threads = threadsFor(this.input.cores, this.limit.concurrency);
+    if (this.coreBudget && this.coreBudget.cores - this.coreBudget.inUse < threads) return;
+    const speed = helperSpeed ?? this.speed.at(threads);
+    if (!speed) return;
+    const halfOverlap = (this.input.splitOverlap ?? 5) / 2;
+    let best: { piece: Piece; at: number; together: number; alone: number } | undefined;
+    for (const [piece, { split }] of this.splittable) {
+      const s = splitPoint({ piece: split.view(piece, this.now()), helperSpeed: speed, halfOverlap, playSpeed: split.chunk.speed });
+      if (s && (!best || s.alone > best.alone)) best = { piece, ...s };
+    }
+    if (!best) return;
+    const { split, options, attempt } = this.splittable.get(best.piece)!;
+    const rest = split.splitAt(best.piece, best.at, halfOverlap, this.now());
+    if (!rest) return;
+    // A helper that fails fails the chunk's attempt: its other pieces stop now, the retry runs it whole.
+    split.addHelper(
+      this.runHelper(split, rest, options, attempt).catch((error) => {
+        attempt.abort();
+        throw error;
+      }),
+    );
+  }
+
+  /** The rest of a split chunk on the free worker slot; when it is done, that worker may help again. */
+  private async runHelper(split: SplitChunk, piece: Piece, options: TranscribeOptions, attempt: AbortController): Promise<void> {
+    const signal = attempt.signal;
+    const engine = this.engine;
+    const budget = this.coreBudget;
+    const started = this.now();
+    piece.result = await this.limit(async () => {
+      const threads = budget
+        ? await budget.take(() => threadsFor(this.input.cores, this.limit.concurrency), signal)
+        : threadsFor(this.input.cores, this.limit.concurrency);
+      const lane = this.board.acquire(split.chunk.index, engine.name, false, piece.end - piece.cut);
+      this.emit(true);
+      try {
+        return await this.runPiece(split, piece, { engine, lane, options, attempt, threads });
+      } finally {
+        this.board.release(lane, this.limit.concurrency);
+        budget?.give(threads);
+      }
+    });
+    this.helpOut((piece.result.end - piece.start) / Math.max(0.001, (this.now() - started) / 1000));
   }
 
   /**
@@ -383,7 +520,8 @@ class Schedule {
   private async recordSuccess(chunk: PlannedChunk, transcript: ChunkTranscript, attempt: number, t0: number, setting: number, threads: number) {
     const wallMs = transcript.timings.wallMs || this.now() - t0;
     this.board.settle(chunk.index);
-    this.speed.record(threads, chunk.end - chunk.start, wallMs);
+    // A chunk that several workers finished ran faster than one worker runs.
+    if (!transcript.pieces) this.speed.record(threads, chunk.end - chunk.start, wallMs);
     this.metrics.push({
       index: chunk.index,
       start: chunk.start,
@@ -395,6 +533,7 @@ class Schedule {
       threads,
       windows: transcript.windows,
       ...(transcript.speed ? { speed: transcript.speed } : {}),
+      ...(transcript.pieces ? { pieces: transcript.pieces } : {}),
       encodeMs: transcript.timings.encodeMs,
       decoderMs: transcript.timings.decoderMs,
       cached: false,
