@@ -9,7 +9,7 @@ import type { ChunkRequest, TranscriptionEngine } from "../../src/core/engines/e
 import { FleetError } from "../../src/core/errors";
 import { splitPoint } from "../../src/core/scheduling/tailSplit";
 import { stitch } from "../../src/core/stitching/stitch";
-import type { ChunkTranscript, Segment } from "../../src/core/types";
+import type { ChunkTranscript, PlannedChunk, Segment } from "../../src/core/types";
 import { runUneven, unevenPlan } from "../support/unevenPlan";
 
 describe("where to split (splitPoint)", () => {
@@ -56,7 +56,7 @@ describe("where to split (splitPoint)", () => {
  * `msPerWindow` long, its text one word per second of audio ("w30 w31 …", each word at its time);
  * it can be told to stop (StopControl) and then ends at the window whose text reaches the point.
  */
-function windowedEngine(msPerWindow: number) {
+function windowedEngine(msPerWindow: number | ((req: ChunkRequest) => number)) {
   const calls: { start: number; end: number; windows: number }[] = [];
   const engine: TranscriptionEngine = {
     kind: "local",
@@ -81,8 +81,9 @@ function windowedEngine(msPerWindow: number) {
       let seek = start;
       let windows = 0;
       const started = Date.now();
+      const ms = typeof msPerWindow === "number" ? msPerWindow : msPerWindow(req);
       while (seek < audioEnd - 0.1 && !(stopAt !== undefined && windows > 0 && seek >= stopAt)) {
-        await new Promise((r) => setTimeout(r, msPerWindow));
+        await new Promise((r) => setTimeout(r, ms));
         if (req.signal.aborted) throw new Error("aborted");
         const to = Math.min(audioEnd, seek + 30);
         const words = [];
@@ -163,5 +164,30 @@ describe("an idle worker takes the rest of a running chunk (scheduler)", () => {
     expect(r.metrics.find((m) => m.index === 1)!.attempts).toBe(2);
     const words = stitch(plan, r.results).segments.flatMap((s) => s.words!.map((w) => w.text));
     expect(words).toEqual(Array.from({ length: 240 }, (_, t) => `w${t}`));
+  });
+
+  it("splits a chunk on a slow worker while a solo last chunk waits, and the solo chunk runs after every piece, on both cores", async () => {
+    // 6 + 6 windows and a solo one; the worker that takes chunk 1 runs 3x slower (a vCPU the host slows).
+    const solo: PlannedChunk[] = [
+      { index: 0, start: 0, end: 180, ownStart: 0, ownEnd: 180, overlapBefore: 0, overlapAfter: 0 },
+      { index: 1, start: 180, end: 360, ownStart: 180, ownEnd: 360, overlapBefore: 0, overlapAfter: 0 },
+      { index: 2, start: 360, end: 390, ownStart: 360, ownEnd: 390, overlapBefore: 0, overlapAfter: 0, solo: true },
+    ];
+    const { engine, calls } = windowedEngine((req) => (req.chunk.start === 180 ? 60 : 20));
+    const seen: { start: number; threads?: number; at: number }[] = [];
+    const inner = engine.transcribeChunk.bind(engine);
+    engine.transcribeChunk = async (req) => {
+      const t = await inner(req);
+      seen.push({ start: req.chunk.start, threads: req.threads, at: Date.now() });
+      return t;
+    };
+    const r = await runUneven(engine, { ...audio, samples: 390 * 16000, duration: 390 }, { plan: solo });
+    expect(r.metrics.find((m) => m.index === 1)!.pieces).toBeGreaterThanOrEqual(2);
+    const last = seen.at(-1)!;
+    expect(last).toMatchObject({ start: 360, threads: 2 });
+    expect(seen.slice(0, -1).every((s) => s.at <= last.at)).toBe(true);
+    expect(calls).toHaveLength(r.metrics.reduce((n, m) => n + (m.pieces ?? 1), 0));
+    const words = stitch(solo, r.results).segments.flatMap((s) => s.words!.map((w) => w.text));
+    expect(words).toEqual(Array.from({ length: 390 }, (_, t) => `w${t}`));
   });
 });

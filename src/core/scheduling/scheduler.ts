@@ -234,6 +234,9 @@ class Schedule {
     for (let attempt = 1; ; attempt++) {
       const t0 = this.now();
       try {
+        // A solo chunk waits for every other chunk outside the worker slots, so a worker left
+        // without a chunk meanwhile can still take the rest of a running one (helpOut).
+        if (chunk.solo && this.engine.kind === "local") await this.soloTurn();
         const { finish, speed } = await this.limit(() => this.attempt(chunk, attempt));
         this.helpOut(speed);
         const { transcript, setting, threads } = await finish();
@@ -447,8 +450,6 @@ class Schedule {
   private helpOut(helperSpeed?: number): void {
     if (!this.input.splitTail || this.engine.kind !== "local" || this.input.signal?.aborted) return;
     if (this.chunksLeftToStart() > 0 || this.limit.pendingCount > 0 || this.limit.activeCount >= this.limit.concurrency) return;
-    // A solo chunk waits for every worker to be free: nothing may start before it.
-    if (this.input.plan.some((c) => c.solo && !this.results.has(c.index) && !this.failures.has(c.index))) return;
     const threads = threadsFor(this.input.cores, this.limit.concurrency);
     if (this.coreBudget && this.coreBudget.cores - this.coreBudget.inUse < threads) return;
     const speed = helperSpeed ?? this.speed.at(threads);
@@ -477,7 +478,6 @@ class Schedule {
     const signal = attempt.signal;
     const engine = this.engine;
     const budget = this.coreBudget;
-    const started = this.now();
     piece.result = await this.limit(async () => {
       const threads = budget
         ? await budget.take(() => threadsFor(this.input.cores, this.limit.concurrency), signal)
@@ -491,7 +491,9 @@ class Schedule {
         budget?.give(threads);
       }
     });
-    this.helpOut((piece.result.end - piece.start) / Math.max(0.001, (this.now() - started) / 1000));
+    // This worker's own speed on this piece (its wait for the slot and the cores not counted).
+    const { end, start, timings } = piece.result;
+    this.helpOut(timings.wallMs > 0 ? (end - start) / (timings.wallMs / 1000) : undefined);
   }
 
   /**
@@ -584,12 +586,23 @@ class Schedule {
     }
   }
 
+  /** Resolves once no other chunk is left to start and no worker is busy: a solo chunk's turn. */
+  private async soloTurn(): Promise<void> {
+    while (this.chunksLeftToStart() > 0 || this.board.runningCount > 0) {
+      if (this.input.signal?.aborted) throw abortError();
+      if (this.board.runningCount > 0) await this.board.idle();
+      else await this.chunkSettled.next(this.input.signal);
+    }
+  }
+
   private chunksLeftToStart(): number {
     return this.notStarted.size;
   }
 
   private recordFailure(chunk: PlannedChunk, e: FleetError, attempt: number, t0: number) {
     this.failures.set(chunk.index, { code: e.code, reason: e.message });
+    this.notStarted.delete(chunk.index); // a chunk that never started (its engine died) is not awaited
+
     this.board.settle(chunk.index);
     this.metrics.push({
       index: chunk.index,
