@@ -602,7 +602,6 @@ class Schedule {
   private recordFailure(chunk: PlannedChunk, e: FleetError, attempt: number, t0: number) {
     this.failures.set(chunk.index, { code: e.code, reason: e.message });
     this.notStarted.delete(chunk.index); // a chunk that never started (its engine died) is not awaited
-
     this.board.settle(chunk.index);
     this.metrics.push({
       index: chunk.index,

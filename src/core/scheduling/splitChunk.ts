@@ -89,15 +89,11 @@ export class SplitChunk {
     const ordered = [...this.pieces].sort((a, b) => a.start - b.start);
     const owner = this.owner.result!;
     if (ordered.length === 1) return owner;
-    const plan: PlannedChunk[] = ordered.map((p, i) => ({
-      index: i,
-      start: p.start,
-      end: p.result!.end,
-      ownStart: p.cut,
-      ownEnd: i + 1 < ordered.length ? ordered[i + 1].cut : this.chunk.end,
-      overlapBefore: p.cut - p.start,
-      overlapAfter: Math.max(0, p.result!.end - (i + 1 < ordered.length ? ordered[i + 1].cut : this.chunk.end)),
-    }));
+    const plan: PlannedChunk[] = ordered.map((p, i) => {
+      const ownEnd = i + 1 < ordered.length ? ordered[i + 1].cut : this.chunk.end;
+      const end = p.result!.end;
+      return { index: i, start: p.start, end, ownStart: p.cut, ownEnd, overlapBefore: p.cut - p.start, overlapAfter: Math.max(0, end - ownEnd) };
+    });
     const results = new Map(ordered.map((p, i) => [i, { ...p.result!, index: i }]));
     const { segments } = stitch(plan, results);
     const parts = ordered.map((p) => p.result!);
