@@ -3,7 +3,7 @@
  * engine double whose speed follows a recorded throughput curve (an 8-core machine where 4 workers
  * × 2 threads beat 8 × 1 and 2 × 4).
  */
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -15,7 +15,7 @@ import { CoreBudget } from "../../src/core/scheduling/coreBudget";
 import { cpuLayouts, HillClimber } from "../../src/core/scheduling/hillClimber";
 import { LayoutAdapter } from "../../src/core/scheduling/layoutAdapter";
 import { runSchedule, type ScheduleInput } from "../../src/core/scheduling/scheduler";
-import { freshLayouts, RECHECK_JOBS, StatsStore, staleLayouts } from "../../src/core/scheduling/statsStore";
+import { freshLayouts, measuredOnce, RECHECK_JOBS, StatsStore, staleLayouts } from "../../src/core/scheduling/statsStore";
 import { attemptDeadlineMs, SpeedEstimate, UNMEASURED_SPEED } from "../../src/core/scheduling/timeouts";
 import type { ChunkTranscript, PlannedChunk } from "../../src/core/types";
 
@@ -264,13 +264,26 @@ describe("layout adaptation", () => {
     entry = await store.get("k");
     expect(staleLayouts(entry)).toEqual([2]);
     expect(freshLayouts(entry)).toEqual({ 1: 18 });
+    // One job alone took 2 × 1's figure: the sizing may price it by the prior (workerSizing recheck).
+    expect(measuredOnce(entry)).toEqual([2]);
+    expect(entry?.samples).toEqual({ 1: RECHECK_JOBS, 2: 1 });
     // The job that measures it again sets its figure to what it measured: 2 × 1 is the best again.
     await store.remember("k", { measured: { 2: 20.5 } });
     entry = await store.get("k");
     expect(entry).toMatchObject({ workers: 2, throughput: 20.5, layouts: { 1: 18, 2: 20.5 } });
     expect(staleLayouts(entry)).toEqual([]);
-    // Figures kept before jobs were counted are all stale.
-    expect(staleLayouts({ workers: 2, throughput: 9, layouts: { 1: 8, 2: 9 }, updatedAt: "" })).toEqual([1, 2]);
+    // Measured by a second job now: from here on its figure alone decides.
+    expect(measuredOnce(entry)).toEqual([]);
+    // Figures kept before jobs were counted are all stale, and count as one job's.
+    const legacy = { workers: 2, throughput: 9, layouts: { 1: 8, 2: 9 }, updatedAt: "" };
+    expect(staleLayouts(legacy)).toEqual([1, 2]);
+    expect(measuredOnce(legacy)).toEqual([1, 2]);
+    // Such a figure measured again was measured by two jobs.
+    const legacyPath = join(mkdtempSync(join(tmpdir(), "wf-stats-")), "stats.json");
+    writeFileSync(legacyPath, JSON.stringify({ version: 1, entries: { k: legacy } }));
+    const merged = await new StatsStore(legacyPath).remember("k", { measured: { 2: 9.4 } });
+    expect(merged?.samples).toEqual({ 2: 2 });
+    expect(measuredOnce(merged)).toEqual([1]);
   });
 
   it("measures a layout by the windows its chunks cost, so a short first chunk or a padded last window does not count against it", async () => {

@@ -25,6 +25,12 @@ export interface StatsEntry {
    * call, and that measurement replaces it instead of being averaged in.
    */
   measuredAt?: Record<string, number>;
+  /**
+   * Per worker count, how many jobs have measured it. A stale figure that one job alone took may
+   * be priced by the thread-scaling prior when the sizing decides whether to measure it again
+   * (workerSizing `recheck`): one busy stretch must not condemn a layout for good.
+   */
+  samples?: Record<string, number>;
   /** One worker's speed (audio s per wall s) at `threads`. */
   speed?: { threads: number; speed: number };
   updatedAt: string;
@@ -65,6 +71,14 @@ export function staleLayouts(entry: StatsEntry | undefined): number[] {
   return Object.keys(entry.layouts)
     .map(Number)
     .filter((w) => isStale(entry, w));
+}
+
+/** The measured layouts whose figures one job alone took (figures kept before jobs were counted included). */
+export function measuredOnce(entry: StatsEntry | undefined): number[] {
+  if (!entry?.layouts) return [];
+  return Object.keys(entry.layouts)
+    .map(Number)
+    .filter((w) => (entry.samples?.[w] ?? 1) <= 1);
 }
 
 /** The figures no staler than RECHECK_JOBS: what a job may trust without measuring again. */
@@ -111,12 +125,14 @@ export class StatsStore {
     const layouts: Record<string, number> = { ...(before?.layouts ?? {}) };
     const jobs = (before?.jobs ?? 0) + 1;
     const measuredAt: Record<string, number> = { ...(before?.measuredAt ?? {}) };
+    const samples: Record<string, number> = { ...(before?.samples ?? {}) };
     for (const [workers, throughput] of Object.entries(job.measured)) {
       if (!(throughput > 0 && Number.isFinite(throughput))) continue;
       const known = layouts[workers];
       const fresh = before !== undefined && !isStale(before, Number(workers));
       layouts[workers] = fresh && known > 0 && Number.isFinite(known) ? (known + throughput) / 2 : throughput;
       measuredAt[workers] = jobs;
+      samples[workers] = (samples[workers] ?? (known > 0 ? 1 : 0)) + 1;
     }
     const best = Object.entries(layouts).sort((a, b) => b[1] - a[1])[0];
     if (!best) return undefined;
@@ -126,6 +142,7 @@ export class StatsStore {
       layouts,
       jobs,
       measuredAt,
+      samples,
       speed: job.speed ?? data.entries[key]?.speed,
       updatedAt: new Date().toISOString(),
     };

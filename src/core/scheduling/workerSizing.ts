@@ -34,6 +34,8 @@ export interface SizingInput {
   known?: Record<number, number>;
   /** Worker counts in `known` that no job measured lately (StatsStore `staleLayouts`). */
   stale?: number[];
+  /** Worker counts in `known` whose figure one job alone took (StatsStore `measuredOnce`). */
+  once?: number[];
   /**
    * Local CPU engines: the makespan of this file's plan cut for `workers` × `threads`, in windows of
    * one worker (planForWorkers). With it the layout is chosen by predicted wall time.
@@ -161,14 +163,16 @@ export function sizeWorkers(input: SizingInput): SizingDecision {
       steps.push({ rule: "cores", value: n, note: `CPU backend: no more workers than ${input.cores} core(s)` });
     }
     if (byPlan) {
-      const pick = fastestLayout(n, input.cores, min, input.known ?? {}, input.planCost!);
+      // Stale figures that one job alone took: recheck may price them by the prior.
+      const doubtful = (input.stale ?? []).filter((w) => input.once?.includes(w));
+      const pick = fastestLayout(n, input.cores, min, input.known ?? {}, input.planCost!, doubtful);
       if (pick.workers !== n) n = pick.workers;
       steps.push({ rule: "plan", value: n, note: pick.note });
       most = Math.min(most, sharedModelWorkers ?? Infinity);
       const before = n;
       explore(untried(), pick.priced);
       if (n === before) {
-        const again = recheck(n, pick.priced, input.stale ?? [], most);
+        const again = recheck(n, pick.priced, pick.byPrior, input.stale ?? [], most);
         if (again) {
           n = again.workers;
           steps.push({ rule: "recheck", value: n, note: again.note });
@@ -248,21 +252,38 @@ export const RECHECK_MARGIN = 0.1;
 
 /**
  * A layout whose figure is stale and whose plan for this file is predicted within RECHECK_MARGIN
- * of the chosen one's (the closest such), to measure again on this job.
+ * of the chosen one's (the closest such), to measure again on this job. Predicted by its stale
+ * figure, or, where one job alone took that figure, by the thread-scaling prior from the other
+ * layouts' figures if that is kinder: one job on a busy stretch can put a figure so low that its
+ * own prediction never comes within the margin, and the layout it condemned would never run again
+ * (the AMD machine: a teaching job put 2 × 1 at 14.4 s of windows per second where it runs ~20,
+ * and every later job ran 1 × 2, up to 22% slower). If the figure was right, the second job's
+ * measurement says so, and that cost its gap once; from then on the figures decide.
  */
-function recheck(chosen: number, priced: Map<number, number>, stale: number[], most: number): { workers: number; note: string } | undefined {
+function recheck(
+  chosen: number,
+  priced: Map<number, number>,
+  byPrior: Map<number, number>,
+  stale: number[],
+  most: number,
+): { workers: number; note: string } | undefined {
   const base = priced.get(chosen);
   if (!base) return undefined;
   const candidates = stale
     .filter((w) => w !== chosen && w <= most && priced.has(w))
-    .map((w) => ({ w, cost: priced.get(w)! / base - 1 }))
+    .map((w) => {
+      const [figure, prior] = [priced.get(w)! / base - 1, (byPrior.get(w) ?? Infinity) / base - 1];
+      return { w, cost: Math.min(figure, prior), byPrior: prior < figure };
+    })
     .filter(({ cost }) => cost <= RECHECK_MARGIN)
     .sort((a, b) => a.cost - b.cost);
   const pick = candidates[0];
   if (!pick) return undefined;
+  const by = pick.byPrior ? " by the thread-scaling prior (its own figure says slower)" : "";
+  const gap = `${Math.round(Math.abs(pick.cost) * 100)}% ${pick.cost < 0 ? "faster" : "slower"}`;
   return {
     workers: pick.w,
-    note: `${pick.w} worker(s) not measured lately (a stale figure) and predicted ${(Math.max(0, pick.cost) * 100).toFixed(0)}% slower on this file: this job measures it again`,
+    note: `${pick.w} worker(s) not measured lately (a stale figure) and predicted ${gap} on this file${by}: this job measures it again`,
   };
 }
 
@@ -281,16 +302,17 @@ export function fastestLayout(
   min: number,
   known: Record<number, number>,
   planCost: (workers: number, threads: number) => number,
-): { workers: number; note: string; priced: Map<number, number> } {
+  doubtful: number[] = [],
+): { workers: number; note: string; priced: Map<number, number>; byPrior: Map<number, number> } {
   const layouts = cpuLayouts(cores, Math.min(min, most), most);
   const measured = Object.entries(known)
     .map(([w, throughput]) => ({ w: Number(w), throughput }))
     .filter(({ w, throughput }) => w >= 1 && throughput > 0 && Number.isFinite(throughput) && layouts.includes(w));
   // Seconds of one window on one thread, from the best-measured layout (1 when nothing is measured:
   // then only the ratios between layouts matter).
-  const unit = measured.length
-    ? Math.min(...measured.map(({ w, throughput }) => ((WINDOW_SECONDS * w) / throughput) * threadSpeedup(threadsFor(cores, w))))
-    : 1;
+  const unitFrom = (list: typeof measured) =>
+    Math.min(...list.map(({ w, throughput }) => ((WINDOW_SECONDS * w) / throughput) * threadSpeedup(threadsFor(cores, w))));
+  const unit = measured.length ? unitFrom(measured) : 1;
   const windowSeconds = (w: number) => {
     const m = measured.find((x) => x.w === w);
     return m ? (WINDOW_SECONDS * w) / m.throughput : unit / threadSpeedup(threadsFor(cores, w));
@@ -304,6 +326,13 @@ export function fastestLayout(
     parts.push(`${w}×${threads}: ${windows.toFixed(1)} windows ≈ ${measured.length ? `${time.toFixed(0)} s` : `${time.toFixed(1)} one-thread windows`}`);
     priced.push({ workers: w, time });
   }
+  // A doubtful figure's layout priced as if never measured, from the other layouts' figures (see recheck).
+  const byPrior = new Map<number, number>();
+  for (const w of doubtful) {
+    const others = measured.filter((m) => m.w !== w);
+    if (!layouts.includes(w) || !others.length) continue;
+    byPrior.set(w, planCost(w, threadsFor(cores, w)) * (unitFrom(others) / threadSpeedup(threadsFor(cores, w))));
+  }
   const fastest = Math.min(...priced.map((p) => p.time));
   // The margin is for figures measured by one job each; the prior has none of their noise.
   const margin = measured.length ? LAYOUT_MARGIN : 0;
@@ -313,6 +342,7 @@ export function fastestLayout(
     workers,
     note: `fastest plan (${basis}): ${parts.join(", ")} → ${workers} worker(s)`,
     priced: new Map(priced.map((p) => [p.workers, p.time])),
+    byPrior,
   };
 }
 
