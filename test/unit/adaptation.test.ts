@@ -15,7 +15,7 @@ import { CoreBudget } from "../../src/core/scheduling/coreBudget";
 import { cpuLayouts, HillClimber } from "../../src/core/scheduling/hillClimber";
 import { LayoutAdapter } from "../../src/core/scheduling/layoutAdapter";
 import { runSchedule, type ScheduleInput } from "../../src/core/scheduling/scheduler";
-import { freshLayouts, measuredOnce, RECHECK_JOBS, StatsStore, staleLayouts } from "../../src/core/scheduling/statsStore";
+import { freshLayouts, measuredOnce, RECHECK_JOBS, RECHECK_ONCE_JOBS, StatsStore, staleLayouts } from "../../src/core/scheduling/statsStore";
 import { attemptDeadlineMs, SpeedEstimate, UNMEASURED_SPEED } from "../../src/core/scheduling/timeouts";
 import type { ChunkTranscript, PlannedChunk } from "../../src/core/types";
 
@@ -251,29 +251,34 @@ describe("layout adaptation", () => {
     expect(await store.get("k")).toMatchObject({ workers: 4, throughput: 8.5, layouts: { 2: 7.9, 4: 8.5, 8: 8.1 } });
   });
 
-  it("a figure no job measured in RECHECK_JOBS jobs is stale: measured again, it is replaced, not averaged", async () => {
+  it("a figure no job measured lately is stale (sooner where one job alone took it): measured again, it is replaced, not averaged", async () => {
     const path = join(mkdtempSync(join(tmpdir(), "wf-stats-")), "stats.json");
     const store = new StatsStore(path);
     // One job on a busy machine measures 2 × 1 at 16.5; the next ones all run 1 × 2.
     await store.remember("k", { measured: { 2: 16.5 } });
-    for (let i = 0; i < RECHECK_JOBS - 1; i++) await store.remember("k", { measured: { 1: 18 } });
+    for (let i = 0; i < RECHECK_ONCE_JOBS - 1; i++) await store.remember("k", { measured: { 1: 18 } });
     let entry = await store.get("k");
-    expect(entry).toMatchObject({ workers: 1, jobs: RECHECK_JOBS, measuredAt: { 1: RECHECK_JOBS, 2: 1 } });
+    expect(entry).toMatchObject({ workers: 1, jobs: RECHECK_ONCE_JOBS, measuredAt: { 1: RECHECK_ONCE_JOBS, 2: 1 } });
     expect(staleLayouts(entry)).toEqual([]);
     await store.remember("k", { measured: { 1: 18 } });
     entry = await store.get("k");
+    // One job alone took 2 × 1's figure: stale after RECHECK_ONCE_JOBS, and the sizing may price it
+    // by the prior (workerSizing recheck).
     expect(staleLayouts(entry)).toEqual([2]);
     expect(freshLayouts(entry)).toEqual({ 1: 18 });
-    // One job alone took 2 × 1's figure: the sizing may price it by the prior (workerSizing recheck).
     expect(measuredOnce(entry)).toEqual([2]);
-    expect(entry?.samples).toEqual({ 1: RECHECK_JOBS, 2: 1 });
+    expect(entry?.samples).toEqual({ 1: RECHECK_ONCE_JOBS, 2: 1 });
     // The job that measures it again sets its figure to what it measured: 2 × 1 is the best again.
     await store.remember("k", { measured: { 2: 20.5 } });
     entry = await store.get("k");
     expect(entry).toMatchObject({ workers: 2, throughput: 20.5, layouts: { 1: 18, 2: 20.5 } });
     expect(staleLayouts(entry)).toEqual([]);
-    // Measured by a second job now: from here on its figure alone decides.
+    // Measured by two jobs now: its figure alone decides, and goes stale after RECHECK_JOBS.
     expect(measuredOnce(entry)).toEqual([]);
+    for (let i = 0; i < RECHECK_JOBS - 1; i++) await store.remember("k", { measured: { 1: 18 } });
+    expect(staleLayouts(await store.get("k"))).toEqual([]);
+    await store.remember("k", { measured: { 1: 18 } });
+    expect(staleLayouts(await store.get("k"))).toEqual([2]);
     // Figures kept before jobs were counted are all stale, and count as one job's.
     const legacy = { workers: 2, throughput: 9, layouts: { 1: 8, 2: 9 }, updatedAt: "" };
     expect(staleLayouts(legacy)).toEqual([1, 2]);

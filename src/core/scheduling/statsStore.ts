@@ -60,9 +60,19 @@ function layoutAge(entry: StatsEntry, workers: number): number {
   return at === undefined ? Infinity : (entry.jobs ?? 0) - at;
 }
 
-/** Whether the figure for `workers` is stale: not measured in the last RECHECK_JOBS jobs. */
+/**
+ * Jobs after which a figure that one job alone took is stale: a teaching job's figure is checked
+ * by the fourth job, not the seventh (see workerSizing `recheck` for what a doubtful figure is
+ * priced by).
+ */
+export const RECHECK_ONCE_JOBS = 2;
+
+/**
+ * Whether the figure for `workers` is stale: not measured in the last RECHECK_JOBS jobs, or in the
+ * last RECHECK_ONCE_JOBS where one job alone measured it.
+ */
 export function isStale(entry: StatsEntry, workers: number): boolean {
-  return layoutAge(entry, workers) >= RECHECK_JOBS;
+  return layoutAge(entry, workers) >= ((entry.samples?.[workers] ?? 1) <= 1 ? RECHECK_ONCE_JOBS : RECHECK_JOBS);
 }
 
 /** The measured layouts whose figures are stale. */

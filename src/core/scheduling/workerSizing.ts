@@ -252,13 +252,14 @@ export const RECHECK_MARGIN = 0.1;
 
 /**
  * A layout whose figure is stale and whose plan for this file is predicted within RECHECK_MARGIN
- * of the chosen one's (the closest such), to measure again on this job. Predicted by its stale
- * figure, or, where one job alone took that figure, by the thread-scaling prior from the other
- * layouts' figures if that is kinder: one job on a busy stretch can put a figure so low that its
- * own prediction never comes within the margin, and the layout it condemned would never run again
- * (the AMD machine: a teaching job put 2 × 1 at 14.4 s of windows per second where it runs ~20,
- * and every later job ran 1 × 2, up to 22% slower). If the figure was right, the second job's
- * measurement says so, and that cost its gap once; from then on the figures decide.
+ * of the chosen one's (the closest such), to measure again on this job. One job on a busy stretch
+ * can put a figure so low that its own prediction never comes within the margin, and the layout it
+ * condemned would never run again (the AMD machine: a teaching job put 2 × 1 at 14.4 s of windows
+ * per second where it runs ~20, and every later job ran 1 × 2, up to 22% slower). So where one job
+ * alone took the figure and the thread-scaling prior, from the other layouts' figures, predicts
+ * the layout at least as fast as the chosen one on this file, the figure contradicts the prior and
+ * this job measures it again. If the figure was right, that cost its gap once: measured by two
+ * jobs, the figures alone decide from then on.
  */
 function recheck(
   chosen: number,
@@ -273,7 +274,8 @@ function recheck(
     .filter((w) => w !== chosen && w <= most && priced.has(w))
     .map((w) => {
       const [figure, prior] = [priced.get(w)! / base - 1, (byPrior.get(w) ?? Infinity) / base - 1];
-      return { w, cost: Math.min(figure, prior), byPrior: prior < figure };
+      const contradicted = prior <= 0 && prior < figure;
+      return { w, cost: contradicted ? prior : figure, byPrior: contradicted };
     })
     .filter(({ cost }) => cost <= RECHECK_MARGIN)
     .sort((a, b) => a.cost - b.cost);
