@@ -14,6 +14,8 @@
  * Flags: --model PATH --lengths 7,9.5,13,16.5,20,60,5,3,2,1 (minutes) --threads N --out FILE.json
  *        (the short whole-minute files last: where -p N wastes nothing, Fleet's weakest case)
  *        --repeat N (each design N times, mirrored order every other round; the table shows means)
+ *        --short-rounds N (default 3: the rounds of a length of 5 minutes or less, whose runs of
+ *        4–20 s move 10–20% with the VM's slower vCPU — one round there measures the VM, not Fleet)
  */
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -71,6 +73,9 @@ export async function runMatrix({ root, shared, ffmpeg, cli, fleet, args }) {
     };
   };
   const repeat = Math.max(1, Number(args.repeat ?? 1));
+  // Short lengths get more rounds (see --short-rounds): a round of all five designs there takes a
+  // minute or less, and one slow stretch of a vCPU moves a single 4-second run by 10–20%.
+  const roundsFor = (minutes) => (minutes <= SHORT_MINUTES ? Math.max(repeat, Number(args["short-rounds"] ?? 3)) : repeat);
 
   // Fleet as a user meets it after a few jobs on this machine: one data folder for the whole run,
   // first taught by two jobs on 6.5 minutes cut from the end of the hour (the first job runs the
@@ -91,7 +96,8 @@ export async function runMatrix({ root, shared, ffmpeg, cli, fleet, args }) {
     const offset = minutes >= 60 ? 0 : Math.min(offsets[i % offsets.length], Math.max(0, 3600 - seconds));
     const input = join(work, `len-${minutes}.wav`);
     ff(ffmpeg, ["-ss", String(offset), "-t", String(seconds), "-i", hour, "-c:a", "pcm_s16le", "-y", input]);
-    const row = { minutes, offset, designs: {} };
+    const rounds = roundsFor(minutes);
+    const row = { minutes, offset, rounds, designs: {} };
     // Each design runs `repeat` times, the order reversed every other round (ABBA): this VM's
     // speed drifts by several percent over minutes, and a mean over mirrored rounds cancels a
     // steady drift that a single pass in fixed order would credit to whichever design ran later.
@@ -104,10 +110,10 @@ export async function runMatrix({ root, shared, ffmpeg, cli, fleet, args }) {
       "fleet-learned": () => fleetRun(input, minutes, learnedHome),
     };
     const runs = Object.fromEntries(Object.keys(designs).map((id) => [id, []]));
-    for (let round = 0; round < repeat; round++) {
+    for (let round = 0; round < rounds; round++) {
       const order = round % 2 === 0 ? Object.keys(designs) : Object.keys(designs).reverse();
       for (const id of order) {
-        process.stderr.write(`${minutes} min · ${id}${repeat > 1 ? ` (round ${round + 1}/${repeat})` : ""}…\n`);
+        process.stderr.write(`${minutes} min · ${id}${rounds > 1 ? ` (round ${round + 1}/${rounds})` : ""}…\n`);
         runs[id].push(await designs[id]());
       }
     }
@@ -151,6 +157,9 @@ export async function runMatrix({ root, shared, ffmpeg, cli, fleet, args }) {
   void root;
 }
 
+/** Lengths up to this many minutes are short: they run --short-rounds rounds. */
+const SHORT_MINUTES = 5;
+
 function list(dir, ext) {
   return existsSync(dir)
     ? readdirSync(dir)
@@ -172,5 +181,5 @@ function formatRow(r) {
 
 function tableRow(r) {
   const d = r.designs;
-  return `| ${r.minutes} min | ${s(d["cli-t"].wallMs)} | ${s(d["cli-p"].wallMs)} | ${s(d["cli-p-nt"].wallMs)} | ${s(d.fleet.wallMs)} | ${d.fleet.workers}×${d.fleet.threads}${d.fleet.finalWorkers !== d.fleet.workers ? ` → ${d.fleet.finalWorkers}` : ""} | ${d.fleet.chunks}${d.fleet.split ? ` (${d.fleet.split} split)` : ""} | ${d.fleet.windows} / ${r.windowsP} | ${d.fleet.firstTextMs ? s(d.fleet.firstTextMs) : "—"}${d.fleet.firstHeardMs ? ` (heard ${s(d.fleet.firstHeardMs)})` : ""} | ${r.ratio.toFixed(3)} | ${r.ratioTextOnly.toFixed(3)} | ${r.rssOverP >= 0 ? "+" : ""}${r.rssOverP.toFixed(0)} MiB | ${s(d["fleet-learned"].wallMs)} | ${d["fleet-learned"].workers}×${d["fleet-learned"].threads} | ${r.ratioLearned.toFixed(3)} |`;
+  return `| ${r.minutes} min${r.rounds > 1 ? ` (${r.rounds} rounds)` : ""} | ${s(d["cli-t"].wallMs)} | ${s(d["cli-p"].wallMs)} | ${s(d["cli-p-nt"].wallMs)} | ${s(d.fleet.wallMs)} | ${d.fleet.workers}×${d.fleet.threads}${d.fleet.finalWorkers !== d.fleet.workers ? ` → ${d.fleet.finalWorkers}` : ""} | ${d.fleet.chunks}${d.fleet.split ? ` (${d.fleet.split} split)` : ""} | ${d.fleet.windows} / ${r.windowsP} | ${d.fleet.firstTextMs ? s(d.fleet.firstTextMs) : "—"}${d.fleet.firstHeardMs ? ` (heard ${s(d.fleet.firstHeardMs)})` : ""} | ${r.ratio.toFixed(3)} | ${r.ratioTextOnly.toFixed(3)} | ${r.rssOverP >= 0 ? "+" : ""}${r.rssOverP.toFixed(0)} MiB | ${s(d["fleet-learned"].wallMs)} | ${d["fleet-learned"].workers}×${d["fleet-learned"].threads} | ${r.ratioLearned.toFixed(3)} |`;
 }
