@@ -256,10 +256,11 @@ export const RECHECK_MARGIN = 0.1;
  * can put a figure so low that its own prediction never comes within the margin, and the layout it
  * condemned would never run again (the AMD machine: a teaching job put 2 × 1 at 14.4 s of windows
  * per second where it runs ~20, and every later job ran 1 × 2, up to 22% slower). So where one job
- * alone took the figure and the thread-scaling prior, from the other layouts' figures, predicts
- * the layout at least as fast as the chosen one on this file, the figure contradicts the prior and
- * this job measures it again. If the figure was right, that cost its gap once: measured by two
- * jobs, the figures alone decide from then on.
+ * alone took the figure, the layout is priced by the kinder of its figure and the thread-scaling
+ * prior from the other layouts' figures. The prior alone is no help: on two cores it puts 2 × 1
+ * within a few percent of 1 × 2, and the cut often costs 2 × 1 a window, so it rarely predicts it
+ * faster. If the figure was right, this cost its gap once: measured by two jobs, the figures
+ * alone decide from then on.
  */
 function recheck(
   chosen: number,
@@ -274,8 +275,7 @@ function recheck(
     .filter((w) => w !== chosen && w <= most && priced.has(w))
     .map((w) => {
       const [figure, prior] = [priced.get(w)! / base - 1, (byPrior.get(w) ?? Infinity) / base - 1];
-      const contradicted = prior <= 0 && prior < figure;
-      return { w, cost: contradicted ? prior : figure, byPrior: contradicted };
+      return { w, cost: Math.min(figure, prior), byPrior: prior < figure };
     })
     .filter(({ cost }) => cost <= RECHECK_MARGIN)
     .sort((a, b) => a.cost - b.cost);
