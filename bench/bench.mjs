@@ -15,7 +15,7 @@
  * Flags: --model PATH (default: synthetic base.en) --file PATH (quick; default: 20-min LJ001)
  *        --seconds N (quick: trim the file) --lengths LIST (matrix, minutes) --out FILE.json
  *        --only a,b (quick: run ids) --threads N --repeat N (matrix: rounds per length)
- *        --short-rounds N (matrix: rounds of lengths up to 5 minutes, default 3)
+ *        --short-rounds N (matrix: rounds of lengths under 10 minutes, default 3)
  */
 import { execFileSync } from "node:child_process";
 
