@@ -20,7 +20,7 @@ import { cpuLayouts } from "./scheduling/hillClimber";
 import type { ProgressSnapshot } from "./scheduling/progress";
 import { cacheKey, fileIdentity, ResumeCache } from "./scheduling/resumeCache";
 import { runSchedule, type ScheduleResult } from "./scheduling/scheduler";
-import { freshLayouts, machineKey, measuredOnce, StatsStore, staleLayouts, statsKey, type StatsEntry } from "./scheduling/statsStore";
+import { freshLayouts, machineKey, sizingFigures, StatsStore, statsKey, type StatsEntry } from "./scheduling/statsStore";
 import { fmtGB, sizeWorkers, stateBytesBound, statesMemoryHolds, threadsFor, workersForWindows, type SizingDecision } from "./scheduling/workerSizing";
 import { stitch } from "./stitching/stitch";
 import { StitchedPrefix } from "./stitching/stitchedPrefix";
@@ -544,10 +544,7 @@ export class FleetSession {
         availableBytes,
         weightsBytes,
         stateBytes,
-        remembered: remembered?.workers,
-        known: remembered?.layouts,
-        stale: staleLayouts(remembered),
-        once: measuredOnce(remembered),
+        ...sizingFigures(remembered),
         planCost,
       });
     // The model loads without a state: its first ones came while the file decoded, or come now,

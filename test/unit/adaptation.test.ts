@@ -15,7 +15,8 @@ import { CoreBudget } from "../../src/core/scheduling/coreBudget";
 import { cpuLayouts, HillClimber } from "../../src/core/scheduling/hillClimber";
 import { LayoutAdapter } from "../../src/core/scheduling/layoutAdapter";
 import { runSchedule, type ScheduleInput } from "../../src/core/scheduling/scheduler";
-import { freshLayouts, measuredOnce, RECHECK_JOBS, RECHECK_ONCE_JOBS, StatsStore, staleLayouts } from "../../src/core/scheduling/statsStore";
+import { freshLayouts, measuredOnce, RECHECK_JOBS, RECHECK_ONCE_JOBS, sizingFigures, StatsStore, staleLayouts } from "../../src/core/scheduling/statsStore";
+import { sizeWorkers } from "../../src/core/scheduling/workerSizing";
 import { attemptDeadlineMs, SpeedEstimate, UNMEASURED_SPEED } from "../../src/core/scheduling/timeouts";
 import type { ChunkTranscript, PlannedChunk } from "../../src/core/types";
 
@@ -289,6 +290,37 @@ describe("layout adaptation", () => {
     const merged = await new StatsStore(legacyPath).remember("k", { measured: { 2: 9.4 } });
     expect(merged?.samples).toEqual({ 2: 2 });
     expect(measuredOnce(merged)).toEqual([1]);
+  });
+
+  it("one teaching job that measured 2 × 1 on a busy stretch does not keep later jobs on 1 × 2", async () => {
+    // The run that found it (AMD, 2 vCPUs): teaching jobs put 2 × 1 at 14.4 s of windows per second
+    // (it runs ~20) and 1 × 2 at 16.5. A 7-minute file: 14 windows on 1 × 2, 7.5 a worker on 2 × 1.
+    const store = new StatsStore(join(mkdtempSync(join(tmpdir(), "wf-stats-")), "stats.json"));
+    const sevenMinutes = async () =>
+      sizeWorkers({
+        chunks: 2,
+        windows: 14,
+        minWorkers: 1,
+        maxWorkers: 10,
+        engine: "local",
+        backend: "cpu",
+        cores: 2,
+        ...sizingFigures(await store.get("k")),
+        planCost: (w) => (w === 1 ? 14 : 7.5),
+      });
+    await store.remember("k", { measured: { 2: 14.4 } });
+    await store.remember("k", { measured: { 1: 16.5 } });
+    // The next job trusts both figures: 1 × 2.
+    expect((await sevenMinutes()).workers).toBe(1);
+    await store.remember("k", { measured: { 1: 16.5 } });
+    // The one after measures 2 × 1 again: its figure is stale, one job took it, and the prior makes
+    // it a close call (2% slower, where the figure says 23%).
+    const again = await sevenMinutes();
+    expect(again.workers).toBe(2);
+    expect(again.steps.at(-1)).toMatchObject({ rule: "recheck", value: 2 });
+    // What it measures replaces the bad figure, and 2 × 1 runs from then on.
+    await store.remember("k", { measured: { 2: 20.1 } });
+    expect((await sevenMinutes()).workers).toBe(2);
   });
 
   it("measures a layout by the windows its chunks cost, so a short first chunk or a padded last window does not count against it", async () => {

@@ -91,6 +91,11 @@ export function measuredOnce(entry: StatsEntry | undefined): number[] {
     .filter((w) => (entry.samples?.[w] ?? 1) <= 1);
 }
 
+/** What the sizing (workerSizing `sizeWorkers`) takes from an entry: the best layout and every figure, with which are stale and which one job alone took. */
+export function sizingFigures(entry: StatsEntry | undefined): { remembered?: number; known?: Record<number, number>; stale: number[]; once: number[] } {
+  return { remembered: entry?.workers, known: entry?.layouts, stale: staleLayouts(entry), once: measuredOnce(entry) };
+}
+
 /** The figures no staler than RECHECK_JOBS: what a job may trust without measuring again. */
 export function freshLayouts(entry: StatsEntry | undefined): Record<number, number> | undefined {
   if (!entry?.layouts) return undefined;
