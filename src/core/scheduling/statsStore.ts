@@ -72,7 +72,12 @@ export const RECHECK_ONCE_JOBS = 2;
  * last RECHECK_ONCE_JOBS where one job alone measured it.
  */
 export function isStale(entry: StatsEntry, workers: number): boolean {
-  return layoutAge(entry, workers) >= ((entry.samples?.[workers] ?? 1) <= 1 ? RECHECK_ONCE_JOBS : RECHECK_JOBS);
+  return layoutAge(entry, workers) >= (tookOnce(entry, workers) ? RECHECK_ONCE_JOBS : RECHECK_JOBS);
+}
+
+/** Whether one job alone measured `workers` (a figure kept before jobs were counted is one job's). */
+function tookOnce(entry: StatsEntry, workers: number): boolean {
+  return (entry.samples?.[workers] ?? 1) <= 1;
 }
 
 /** The measured layouts whose figures are stale. */
@@ -88,7 +93,7 @@ export function measuredOnce(entry: StatsEntry | undefined): number[] {
   if (!entry?.layouts) return [];
   return Object.keys(entry.layouts)
     .map(Number)
-    .filter((w) => (entry.samples?.[w] ?? 1) <= 1);
+    .filter((w) => tookOnce(entry, w));
 }
 
 /** What the sizing (workerSizing `sizeWorkers`) takes from an entry: the best layout and every figure, with which are stale and which one job alone took. */

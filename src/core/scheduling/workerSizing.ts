@@ -320,6 +320,8 @@ export function fastestLayout(
     return m ? (WINDOW_SECONDS * w) / m.throughput : unit / threadSpeedup(threadsFor(cores, w));
   };
   const priced: { workers: number; time: number }[] = [];
+  // A doubtful figure's layout also priced as if never measured, from the other layouts' figures (see recheck).
+  const byPrior = new Map<number, number>();
   const parts: string[] = [];
   for (const w of [...layouts].sort((a, b) => b - a)) {
     const threads = threadsFor(cores, w);
@@ -327,13 +329,8 @@ export function fastestLayout(
     const time = windows * windowSeconds(w);
     parts.push(`${w}×${threads}: ${windows.toFixed(1)} windows ≈ ${measured.length ? `${time.toFixed(0)} s` : `${time.toFixed(1)} one-thread windows`}`);
     priced.push({ workers: w, time });
-  }
-  // A doubtful figure's layout priced as if never measured, from the other layouts' figures (see recheck).
-  const byPrior = new Map<number, number>();
-  for (const w of doubtful) {
-    const others = measured.filter((m) => m.w !== w);
-    if (!layouts.includes(w) || !others.length) continue;
-    byPrior.set(w, planCost(w, threadsFor(cores, w)) * (unitFrom(others) / threadSpeedup(threadsFor(cores, w))));
+    const others = doubtful.includes(w) ? measured.filter((m) => m.w !== w) : [];
+    if (others.length) byPrior.set(w, windows * (unitFrom(others) / threadSpeedup(threads)));
   }
   const fastest = Math.min(...priced.map((p) => p.time));
   // The margin is for figures measured by one job each; the prior has none of their noise.
