@@ -56,7 +56,7 @@ describe("where to split (splitPoint)", () => {
  * `msPerWindow` long, its text one word per second of audio ("w30 w31 …", each word at its time);
  * it can be told to stop (StopControl) and then ends at the window whose text reaches the point.
  */
-function windowedEngine(msPerWindow: number | ((req: ChunkRequest) => number)) {
+function windowedEngine(msPerWindow: number | ((req: ChunkRequest, window: number) => number)) {
   const calls: { start: number; end: number; windows: number }[] = [];
   const engine: TranscriptionEngine = {
     kind: "local",
@@ -81,9 +81,9 @@ function windowedEngine(msPerWindow: number | ((req: ChunkRequest) => number)) {
       let seek = start;
       let windows = 0;
       const started = Date.now();
-      const ms = typeof msPerWindow === "number" ? msPerWindow : msPerWindow(req);
+      const ms = () => (typeof msPerWindow === "number" ? msPerWindow : msPerWindow(req, windows));
       while (seek < audioEnd - 0.1 && !(stopAt !== undefined && windows > 0 && seek >= stopAt)) {
-        await new Promise((r) => setTimeout(r, ms));
+        await new Promise((r) => setTimeout(r, ms()));
         if (req.signal.aborted) throw new Error("aborted");
         const to = Math.min(audioEnd, seek + 30);
         const words = [];
@@ -164,6 +164,27 @@ describe("an idle worker takes the rest of a running chunk (scheduler)", () => {
     expect(r.metrics.find((m) => m.index === 1)!.attempts).toBe(2);
     const words = stitch(plan, r.results).segments.flatMap((s) => s.words!.map((w) => w.text));
     expect(words).toEqual(Array.from({ length: 240 }, (_, t) => `w${t}`));
+  });
+
+  it("a helper's piece split again while the chunk waits for it still gives every word once", async () => {
+    // The first helper slows down 10x after its second window (a vCPU the host slows): once the
+    // owner's piece ends, its worker takes part of the helper's rest, and when that is done, part
+    // of what is still left: a fourth piece joins while the chunk already waits for the others.
+    const long: PlannedChunk[] = [
+      { index: 0, start: 0, end: 30, ownStart: 0, ownEnd: 30, overlapBefore: 0, overlapAfter: 0 },
+      { index: 1, start: 30, end: 480, ownStart: 30, ownEnd: 480, overlapBefore: 0, overlapAfter: 0 },
+    ];
+    let slow: number | undefined;
+    const { engine, calls } = windowedEngine((req, window) => {
+      if (req.chunk.start > 30) slow ??= req.chunk.start;
+      return req.chunk.start === slow && window >= 2 ? 200 : 20;
+    });
+    const r = await runUneven(engine, { ...audio, samples: 480 * 16000, duration: 480 }, { plan: long });
+    expect([...r.failures.values()]).toEqual([]);
+    expect(r.metrics.find((m) => m.index === 1)!.pieces).toBeGreaterThanOrEqual(4);
+    expect(calls).toHaveLength(r.metrics.reduce((n, m) => n + (m.pieces ?? 1), 0));
+    const words = stitch(long, r.results).segments.flatMap((s) => s.words!.map((w) => w.text));
+    expect(words).toEqual(Array.from({ length: 480 }, (_, t) => `w${t}`));
   });
 
   it("splits a chunk on a slow worker while a solo last chunk waits, and the solo chunk runs after every piece, on both cores", async () => {

@@ -84,7 +84,12 @@ export class SplitChunk {
 
   /** Waits for every helper (helpers may be split too), then stitches the pieces into one transcript. */
   async finish(): Promise<ChunkTranscript> {
-    for (let seen = 0; seen < this.helpers.length; seen = this.helpers.length) await Promise.all(this.helpers).catch(() => undefined);
+    // A helper may be split again while this waits (a worker that finished a piece takes part of
+    // another): wait until a round adds none.
+    for (let seen = 0; seen < this.helpers.length;) {
+      seen = this.helpers.length;
+      await Promise.allSettled(this.helpers);
+    }
     if (this.failure !== undefined) throw this.failure;
     const ordered = [...this.pieces].sort((a, b) => a.start - b.start);
     const owner = this.owner.result!;
