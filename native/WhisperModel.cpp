@@ -73,7 +73,7 @@ class ModelLoadWorker : public Napi::AsyncWorker {
     }
     core_->ctx = ctx;
     core_->weightsBytes = sumLoggedMegabytes(capture.text, {"model size"});
-    core_->pool = std::make_unique<WorkerPool>(ctx, core_->hugePages);
+    core_->pool = std::make_shared<WorkerPool>(ctx, core_->hugePages);
     core_->ready.store(true, std::memory_order_release);
   }
   void OnOK() override {
@@ -105,21 +105,24 @@ class ModelLoadWorker : public Napi::AsyncWorker {
 
 class PoolResizeWorker : public Napi::AsyncWorker {
  public:
+  // Constructed on the main thread after requireLoaded: the pool exists and release() has not begun
+  // (Dispose marks the model disposed before it queues the release).
   PoolResizeWorker(Napi::Env env, Napi::Object self, std::shared_ptr<ModelCore> core, size_t count)
       : Napi::AsyncWorker(env, "WhisperFleetPoolResize"), deferred_(Napi::Promise::Deferred::New(env)),
-        core_(std::move(core)), count_(count) {
+        core_(std::move(core)), pool_(core_->pool), count_(count) {
     self_ = Napi::Persistent(self);
   }
   Napi::Promise Promise() { return deferred_.Promise(); }
   void Execute() override {
     try {
-      WorkerPool* pool = core_->pool.get();
-      if (core_->disposed || pool == nullptr) {
+      // A dispose may run release() on another libuv thread meanwhile: this worker's own reference
+      // keeps the pool alive, and a stopped pool refuses the resize with DISPOSED.
+      if (core_->disposed || pool_ == nullptr) {
         failure_ = std::make_unique<Failure>(Failure{"DISPOSED", "The model has been disposed."});
         return;
       }
-      failure_ = pool->resize(count_);
-      memory_ = pool->memory();
+      failure_ = pool_->resize(count_);
+      memory_ = pool_->memory();
     } catch (const std::exception& e) {
       failure_ = std::make_unique<Failure>(failureFromException("OUT_OF_MEMORY", "Resizing the worker pool failed", e.what()));
     } catch (...) {
@@ -147,6 +150,7 @@ class PoolResizeWorker : public Napi::AsyncWorker {
   Napi::Promise::Deferred deferred_;
   Napi::ObjectReference self_;
   std::shared_ptr<ModelCore> core_;
+  std::shared_ptr<WorkerPool> pool_;
   size_t count_;
   PoolMemory memory_;
   std::unique_ptr<Failure> failure_;

@@ -20,7 +20,8 @@ struct ModelCore {
   whisper_context_params params{};
   std::mutex lifecycle;  // held while loading and while freeing
   whisper_context* ctx = nullptr;
-  std::unique_ptr<WorkerPool> pool;
+  // Shared with a resize in flight, which may outlive release(): it then finds the pool stopped.
+  std::shared_ptr<WorkerPool> pool;
   int64_t weightsBytes = 0;
   bool hugePages = true;  // weights and compute buffers on huge pages where offered (HugePages.h)
   std::atomic<bool> disposed{false};

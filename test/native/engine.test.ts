@@ -470,6 +470,24 @@ describe("lifecycle and memory", () => {
     await engine.dispose();
   });
 
+  it("a resize still running when the model is disposed ends with the pool or DISPOSED, never a freed pool", async () => {
+    // The resize runs on one libuv thread and the dispose on another: the dispose waits for a growing
+    // resize, then frees the pool while the resize still reads it (race-timed; this repeats it).
+    const outcomes = new Set<string>();
+    for (let i = 0; i < 12; i++) {
+      const m = new (loadAddon().WhisperModel)(model("tiny.en"));
+      await m.load();
+      const resizing = m.resize(1 + (i % 3)).then(
+        (r) => `workers ${r.workers}`,
+        (e: { code?: string }) => e.code ?? String(e),
+      );
+      if (i % 2) await new Promise((r) => setTimeout(r, i % 5));
+      await m.dispose();
+      outcomes.add((await resizing).replace(/\d+/, "n"));
+    }
+    expect([...outcomes].every((o) => o === "workers n" || o === "DISPOSED")).toBe(true);
+  });
+
   it("four workers share one model: reported bytes and process RSS stay far below four loaded models", async () => {
     const rssBefore = process.memoryUsage().rss;
     const engine = await LocalWhisperEngine.load({ modelPath: model("base.en"), workers: 4 });
