@@ -105,8 +105,15 @@ describe("pipeline on real speech", () => {
     // every worker busy to the end (a plan made before sizing left one idle for a third of the job).
     for (const c of t.metrics!.chunks) expect(c.end - c.start).toBeLessThanOrEqual(300 + 5 + 1e-6);
     // Each chunk cost whisper.cpp exactly the windows the plan counted for it (no padding window),
-    // a chunk played faster to fit its windows (WHISPER_FLEET_MAX_SPEEDUP) included.
-    expect(t.metrics!.chunks.map((c) => c.windows)).toEqual(t.metrics!.chunks.map(chunkWindows));
+    // a chunk played faster to fit its windows (WHISPER_FLEET_MAX_SPEEDUP) included. A chunk whose
+    // rest an idle worker took (tailSplit.ts; it happens when one worker falls behind) pays for the
+    // overlap its pieces share: at most one window more per piece added.
+    const whole = t.metrics!.chunks.filter((c) => (c.pieces ?? 1) === 1);
+    expect(whole.map((c) => c.windows)).toEqual(whole.map(chunkWindows));
+    for (const c of t.metrics!.chunks.filter((c) => (c.pieces ?? 1) > 1)) {
+      expect(c.windows).toBeGreaterThanOrEqual(chunkWindows(c));
+      expect(c.windows).toBeLessThanOrEqual(chunkWindows(c) + c.pieces! - 1);
+    }
     for (const c of t.metrics!.chunks) if (c.speed !== undefined) expect(c.speed).toBeLessThanOrEqual(1.03);
     const busy = Object.values(t.metrics!.workerBusy);
     expect(busy.length).toBe(t.metrics!.workers.initial);
@@ -118,7 +125,7 @@ describe("pipeline on real speech", () => {
     expect([...phases]).toEqual(expect.arrayContaining(["decoding", "planning", "transcribing", "stitching", "done"]));
     const fraction = (t.metrics!.mediaDecodeMs + t.metrics!.planMs + t.metrics!.stitchMs) / t.metrics!.wallMs;
     console.log(
-      `LJ001 tiny.en: ${(t.metrics!.wallMs / 1000).toFixed(1)} s wall, ${t.metrics!.realtimeFactor.toFixed(1)}x realtime, decode+plan+stitch ${(fraction * 100).toFixed(1)}%`,
+      `LJ001 tiny.en: ${(t.metrics!.wallMs / 1000).toFixed(1)} s wall, ${t.metrics!.realtimeFactor.toFixed(1)}x realtime, decode+plan+stitch ${(fraction * 100).toFixed(1)}%; windows ${t.metrics!.chunks.map((c) => `${c.windows}${(c.pieces ?? 1) > 1 ? ` (${c.pieces} pieces)` : ""}`).join(", ")}`,
     );
   });
 
