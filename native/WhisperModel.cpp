@@ -117,7 +117,7 @@ class PoolResizeWorker : public Napi::AsyncWorker {
     try {
       // A dispose may run release() on another libuv thread meanwhile: this worker's own reference
       // keeps the pool alive, and a stopped pool refuses the resize with DISPOSED.
-      if (core_->disposed || pool_ == nullptr) {
+      if (core_->disposed) {
         failure_ = std::make_unique<Failure>(Failure{"DISPOSED", "The model has been disposed."});
         return;
       }
